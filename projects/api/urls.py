@@ -1,0 +1,52 @@
+from django.urls import path
+
+from . import annotations, documents, projects
+
+app_name = "api"
+
+P = "projects/<str:project_id>/"
+D = P + "documents/<int:document_id>/"
+A = D + "annotation/"
+
+urlpatterns = [
+    path("auth/tokens/", projects.TokenListView.as_view(), name="tokens"),
+    path("auth/tokens/<int:token_id>/", projects.TokenDetailView.as_view(), name="token"),
+    path("me/", projects.MeView.as_view(), name="me"),
+    path("projects/", projects.ProjectListView.as_view(), name="projects"),
+    path(P, projects.ProjectDetailView.as_view(), name="project"),
+    path(P + "members/", projects.MemberListView.as_view(), name="members"),
+    path(P + "members/<int:member_id>/", projects.MemberDetailView.as_view(), name="member"),
+    path(P + "scheme/", projects.SchemeView.as_view(), name="scheme"),
+    # documents
+    path(P + "documents/", documents.DocumentListView.as_view(), name="documents"),
+    path(P + "documents/import/", documents.DocumentImportView.as_view(), name="import"),
+    path(D, documents.DocumentDetailView.as_view(), name="document"),
+    path(P + "assignments/", documents.AssignmentListView.as_view(), name="assignments"),
+    path(P + "assignments/auto/", documents.AutoAssignView.as_view(), name="assign-auto"),
+    path(
+        P + "assignments/<int:assignment_id>/",
+        documents.AssignmentDetailView.as_view(),
+        name="assignment",
+    ),
+    path(P + "queue/", documents.QueueView.as_view(), name="queue"),
+    path(P + "progress/", documents.ProgressView.as_view(), name="progress"),
+    # annotations
+    path(D + "annotations/", annotations.AnnotationListView.as_view(), name="annotations"),
+    path(
+        D + "annotations/<int:annotation_id>/",
+        annotations.AnnotationDetailView.as_view(),
+        name="annotation-detail",
+    ),
+    path(A, annotations.MyAnnotationView.as_view(), name="my-annotation"),
+    path(A + "spans/", annotations.SpanListView.as_view(), name="spans"),
+    path(A + "spans/<str:span_id>/", annotations.SpanDetailView.as_view(), name="span"),
+    path(A + "relations/", annotations.RelationListView.as_view(), name="relations"),
+    path(
+        A + "relations/<str:relation_id>/",
+        annotations.RelationDetailView.as_view(),
+        name="relation",
+    ),
+    path(A + "stances/<int:target_id>/", annotations.StanceView.as_view(), name="stance"),
+    path(A + "submit/", annotations.SubmitView.as_view(), name="submit"),
+    path(A + "skip/", annotations.SkipView.as_view(), name="skip"),
+]

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ProjectsConfig(AppConfig):
+    name = "projects"
+    verbose_name = "Annotation projects"
+    default_auto_field = "django.db.models.BigAutoField"

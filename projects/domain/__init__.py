@@ -1,0 +1,1 @@
+"""Pure-Python core: no Django, no third-party imports, so it is testable in milliseconds."""

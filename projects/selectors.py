@@ -1,0 +1,307 @@
+"""Reads shared by pages, the API and (later) exports: querysets in, plain dicts out.
+
+Blind mode is enforced here, not in templates: every read of annotations goes through
+``ProjectAccess.sees_all_annotations``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from .models import (
+    Annotation,
+    AnnotationKind,
+    Assignment,
+    AssignmentStatus,
+    Document,
+    Label,
+    Membership,
+    Project,
+    Relation,
+    RelationType,
+    Span,
+    Stance,
+    StanceTarget,
+)
+from .permissions import ProjectAccess
+
+
+def projects_of_user(user_id: int) -> QuerySet[Membership]:
+    """The caller's memberships with their projects and document counts, in one query."""
+    return (
+        Membership.objects.filter(user_id=user_id)
+        .select_related("project")
+        .annotate(document_count=Count("project__documents", distinct=True))
+        .order_by("project__name", "project_id")
+    )
+
+
+def scheme_payload(project: Project) -> dict[str, Any]:
+    """The scheme as the API and the workspace see it: the canonical definition plus the ids
+    of label, relation type and stance target rows (needed to rename and to address them)."""
+    labels = list(Label.objects.filter(project=project))
+    rtypes = list(RelationType.objects.filter(project=project))
+    targets = list(StanceTarget.objects.filter(project=project))
+    definition = dict(project.scheme)
+    return {
+        "version": project.scheme_version,
+        "name": definition.get("name", ""),
+        "span_labels": [
+            {
+                "id": lab.pk,
+                "name": lab.name,
+                "color": lab.color,
+                "hotkey": lab.hotkey,
+                "description": lab.description,
+                "retired": lab.retired,
+            }
+            for lab in labels
+        ],
+        "relation_types": [
+            {
+                "id": rt.pk,
+                "name": rt.name,
+                "hotkey": rt.hotkey,
+                "directed": rt.directed,
+                "from_labels": rt.from_labels,
+                "to_labels": rt.to_labels,
+            }
+            for rt in rtypes
+        ],
+        "span_attributes": definition.get("span_attributes", []),
+        "stance_targets": [{"id": t.pk, "name": t.name} for t in targets],
+        "stance_values": definition.get("stance_values", []),
+    }
+
+
+# --- documents ----------------------------------------------------------------------------
+
+
+def documents_for(access: ProjectAccess) -> QuerySet[Document]:
+    """Documents the caller may open: annotators only their assigned ones."""
+    qs = Document.objects.filter(project=access.project)
+    if access.only_assigned_documents:
+        qs = qs.filter(assignments__annotator_id=access.user_id)
+    return qs.order_by("pk")
+
+
+def document_list(
+    access: ProjectAccess,
+    *,
+    status: str | None = None,
+    annotator: int | None = None,
+    search: str | None = None,
+) -> QuerySet[Document]:
+    qs = documents_for(access).defer("text")
+    if annotator is not None:
+        qs = qs.filter(assignments__annotator_id=annotator)
+    if status:
+        qs = qs.filter(
+            assignments__status=status,
+            **(
+                {"assignments__annotator_id": access.user_id}
+                if access.only_assigned_documents
+                else {}
+            ),
+        )
+    if search:
+        qs = qs.filter(Q(title__icontains=search) | Q(external_id__icontains=search))
+    return qs.annotate(
+        assigned_count=Count("assignments", distinct=True),
+        submitted_count=Count(
+            "assignments", filter=Q(assignments__status=AssignmentStatus.SUBMITTED), distinct=True
+        ),
+    ).distinct()
+
+
+def document_get(access: ProjectAccess, document_id: int | str) -> Document:
+    """One document the caller may open, or Document.DoesNotExist (→ 404)."""
+    try:
+        pk = int(document_id)
+    except (TypeError, ValueError):
+        raise Document.DoesNotExist from None
+    return documents_for(access).get(pk=pk)
+
+
+# --- annotations --------------------------------------------------------------------------
+
+
+def _annotation_queryset() -> QuerySet[Annotation]:
+    return Annotation.objects.select_related("annotator").prefetch_related(
+        Prefetch(
+            "spans", queryset=Span.objects.select_related("label").order_by("start", "end", "pk")
+        ),
+        Prefetch(
+            "relations",
+            queryset=Relation.objects.select_related("source", "target", "type").order_by("pk"),
+        ),
+        Prefetch(
+            "stances",
+            queryset=Stance.objects.select_related("target").order_by(
+                "target__position", "target_id"
+            ),
+        ),
+    )
+
+
+def own_annotation(access: ProjectAccess, document: Document) -> Annotation | None:
+    return (
+        _annotation_queryset()
+        .filter(document=document, annotator_id=access.user_id, kind=AnnotationKind.ANNOTATOR)
+        .first()
+    )
+
+
+def annotations_visible(access: ProjectAccess, document: Document) -> list[Annotation]:
+    """All annotations of the document the caller may see: in blind mode an annotator sees only
+    their own; reviewers and leads see everyone's and the gold."""
+    qs = _annotation_queryset().filter(document=document)
+    if not access.sees_all_annotations:
+        qs = qs.filter(annotator_id=access.user_id, kind=AnnotationKind.ANNOTATOR)
+    return list(qs.order_by("kind", "annotator__username"))
+
+
+def annotation_visible(access: ProjectAccess, document: Document, annotation_id: int) -> Annotation:
+    qs = _annotation_queryset().filter(document=document, pk=annotation_id)
+    if not access.sees_all_annotations:
+        qs = qs.filter(annotator_id=access.user_id)
+    return qs.get()
+
+
+def span_payload(span: Span, text: str) -> dict[str, Any]:
+    return {
+        "id": span.client_id,
+        "start": span.start,
+        "end": span.end,
+        "label": span.label.name,
+        "text": text[span.start : span.end],
+        "attributes": span.attributes,
+    }
+
+
+def relation_payload(relation: Relation) -> dict[str, Any]:
+    return {
+        "id": relation.client_id,
+        "from": relation.source.client_id,
+        "to": relation.target.client_id,
+        "type": relation.type.name,
+    }
+
+
+def stance_payload(stance: Stance) -> dict[str, Any]:
+    return {"target_id": stance.target_id, "target": stance.target.name, "value": stance.value}
+
+
+def annotation_payload(
+    annotation: Annotation | None, document: Document, *, annotator: str | None = None
+) -> dict[str, Any]:
+    """An annotation with its spans (each with its text), relations and stances. ``None``
+    gives the empty annotation a caller has before their first change (version 0)."""
+    if annotation is None:
+        return {
+            "id": None,
+            "document": document.pk,
+            "annotator": annotator,
+            "gold": False,
+            "status": "not_started",
+            "version": 0,
+            "skip_reason": "",
+            "submitted_at": None,
+            "updated_at": None,
+            "spans": [],
+            "relations": [],
+            "stances": [],
+        }
+    text = document.text
+    return {
+        "id": annotation.pk,
+        "document": annotation.document_id,
+        "annotator": annotation.annotator.username if annotation.annotator else None,
+        "gold": annotation.kind == AnnotationKind.GOLD,
+        "status": annotation.status,
+        "version": annotation.version,
+        "skip_reason": annotation.skip_reason,
+        "submitted_at": annotation.submitted_at,
+        "updated_at": annotation.updated_at,
+        "spans": [span_payload(s, text) for s in annotation.spans.all()],
+        "relations": [relation_payload(r) for r in annotation.relations.all()],
+        "stances": [stance_payload(s) for s in annotation.stances.all()],
+    }
+
+
+def annotation_fresh(annotation_id: int, document: Document) -> dict[str, Any]:
+    """The current state of one annotation, re-read (what a 409 answer carries)."""
+    return annotation_payload(_annotation_queryset().get(pk=annotation_id), document)
+
+
+# --- assignments and progress -------------------------------------------------------------
+
+
+def queue_of(access: ProjectAccess) -> QuerySet[Assignment]:
+    """The caller's assignments in a stable order: open work first, each group by document."""
+    return (
+        Assignment.objects.filter(project=access.project, annotator_id=access.user_id)
+        .select_related("document")
+        .defer("document__text", "document__meta")
+        .order_by("document_id")
+    )
+
+
+def progress_by_annotator(project: Project) -> list[dict[str, Any]]:
+    """Per annotator: assigned, in progress, submitted, skipped. One GROUP BY query plus one for
+    the names."""
+    counts: dict[int, dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys(AssignmentStatus.values, 0)
+    )
+    for row in (
+        Assignment.objects.filter(project=project)
+        .values("annotator_id", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        counts[row["annotator_id"]][row["status"]] = row["n"]
+    members = (
+        Membership.objects.filter(project=project).select_related("user").order_by("user__username")
+    )
+    rows = []
+    for m in members:
+        if m.role not in ("annotator", "lead") and m.user_id not in counts:
+            continue
+        c = counts.get(m.user_id, dict.fromkeys(AssignmentStatus.values, 0))
+        total = sum(c.values())
+        rows.append(
+            {
+                "user_id": m.user_id,
+                "username": m.user.username,
+                "role": m.role,
+                "total": total,
+                **c,
+                "done": c["submitted"] + c["skipped"],
+            }
+        )
+    return rows
+
+
+def assignments_list(
+    project: Project,
+    *,
+    annotator: int | None = None,
+    status: str | None = None,
+    documents: Iterable[int] | None = None,
+) -> QuerySet[Assignment]:
+    qs = (
+        Assignment.objects.filter(project=project)
+        .select_related("annotator", "document")
+        .defer("document__text", "document__meta")
+    )
+    if annotator is not None:
+        qs = qs.filter(annotator_id=annotator)
+    if status:
+        qs = qs.filter(status=status)
+    if documents is not None:
+        qs = qs.filter(document_id__in=list(documents))
+    return qs.order_by("document_id", "annotator_id")

@@ -1,0 +1,546 @@
+"""Every change to an annotation: spans, relations, stances, submit and skip.
+
+Each write runs in one transaction that locks the caller's annotation row, checks the
+``version`` the client last saw (stale → ``Conflict``, nothing changed), applies the change and
+bumps the version. Creates carry a client id, looked up only inside the caller's own annotation,
+so a retried request returns what the first one made instead of making it twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+
+from projects.domain.problems import Problem
+from projects.domain.spans import RelationIn, SpanIn, StanceIn, validate_relations, validate_stances
+from projects.domain.spans import validate_span as domain_validate_span
+from projects.models import (
+    Annotation,
+    AnnotationKind,
+    AnnotationStatus,
+    Assignment,
+    AssignmentStatus,
+    Document,
+    Label,
+    Relation,
+    RelationType,
+    Span,
+    Stance,
+    StanceTarget,
+)
+from projects.permissions import ProjectAccess
+
+from .audit import audit_record
+from .errors import Conflict, NotFound, ValidationFailed
+from .projects import scheme_spec
+
+MAX_CLIENT_ID = 64
+
+
+@dataclass
+class Change:
+    """What a write returns: the (locked, now updated) annotation and the object touched.
+    ``created`` is False when an idempotent retry found the object already there."""
+
+    annotation: Annotation
+    obj: Any = None
+    created: bool = True
+
+
+def _client_id(value: str | None, prefix: str) -> str:
+    if value is None or value == "":
+        return f"{prefix}{get_random_string(12)}"
+    if not isinstance(value, str) or len(value) > MAX_CLIENT_ID:
+        raise ValidationFailed(
+            f"client_id must be a string of at most {MAX_CLIENT_ID} characters.",
+            problems=[Problem("invalid client id", field="client_id")],
+        )
+    return value
+
+
+def _lock_annotation(access: ProjectAccess, document: Document) -> Annotation:
+    """The caller's own annotation of ``document``, locked for this transaction; created on
+    first write. A concurrent first write in another tab loses the insert race and simply
+    locks the row the winner made."""
+    lookup = {
+        "document": document,
+        "annotator_id": access.user_id,
+        "kind": AnnotationKind.ANNOTATOR,
+    }
+    annotation = Annotation.objects.select_for_update().filter(**lookup).first()
+    if annotation is not None:
+        return annotation
+    try:
+        with transaction.atomic():
+            Annotation.objects.create(project_id=document.project_id, **lookup)
+    except IntegrityError:
+        pass
+    return Annotation.objects.select_for_update().get(**lookup)
+
+
+def _check_version(annotation: Annotation, version: int | None) -> None:
+    if version is not None and version != annotation.version:
+        raise Conflict(
+            f"This annotation was changed elsewhere (you have version {version}, the server has "
+            f"version {annotation.version}). Reload to see the current state.",
+            code="stale_version",
+            extra={"annotation_id": annotation.pk, "version": annotation.version},
+        )
+
+
+def _bump(
+    annotation: Annotation,
+    *,
+    actor_id: int,
+    action: str,
+    obj_type: str,
+    obj_id: object,
+    data: dict[str, Any] | None = None,
+) -> None:
+    now = timezone.now()
+    Annotation.objects.filter(pk=annotation.pk).update(version=F("version") + 1, updated_at=now)
+    annotation.version += 1
+    annotation.updated_at = now
+    Assignment.objects.filter(
+        document_id=annotation.document_id,
+        annotator_id=annotation.annotator_id,
+        status=AssignmentStatus.ASSIGNED,
+    ).update(status=AssignmentStatus.IN_PROGRESS, updated_at=now)
+    audit_record(
+        actor_id=actor_id,
+        action=action,
+        project=None,
+        document_id=annotation.document_id,
+        object_type=obj_type,
+        object_id=obj_id,
+        data={"annotation_id": annotation.pk, "version": annotation.version, **(data or {})},
+    )
+
+
+def _raise_problems(problems: list[Problem], what: str) -> None:
+    if problems:
+        raise ValidationFailed(
+            f"The {what} is not valid: " + "; ".join(str(p) for p in problems[:5]),
+            problems=problems,
+        )
+
+
+def _validate_span(
+    access: ProjectAccess,
+    document: Document,
+    annotation: Annotation,
+    span: SpanIn,
+    *,
+    exclude_pk: int | None = None,
+) -> Label:
+    problems = domain_validate_span(document.text, span, scheme_spec(access.project), field="span")
+    _raise_problems(problems, "span")
+    if not access.project.allow_overlap:
+        clash = annotation.spans.filter(start__lt=span.end, end__gt=span.start)
+        if exclude_pk is not None:
+            clash = clash.exclude(pk=exclude_pk)
+        if clash.exists():
+            raise ValidationFailed(
+                "This project does not allow overlapping spans, and this span overlaps another.",
+                problems=[Problem("overlaps another span", field="span", code="overlap")],
+            )
+    return Label.objects.get(project_id=access.project.pk, name=span.label)
+
+
+def _clean_attributes(attributes: Mapping[str, Any] | None) -> dict[str, str]:
+    if attributes is None:
+        return {}
+    if not isinstance(attributes, Mapping):
+        raise ValidationFailed(
+            "attributes must be an object.", problems=[Problem("not an object", field="attributes")]
+        )
+    clean: dict[str, str] = {}
+    for key, value in attributes.items():
+        if value is None or value == "":
+            continue  # an empty value means "not set"
+        if not isinstance(value, str):
+            raise ValidationFailed(
+                f"Attribute '{key}' must be a string.",
+                problems=[Problem("not a string", field=f"attributes.{key}")],
+            )
+        clean[str(key)] = value
+    return clean
+
+
+# --- spans --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def span_create(
+    *,
+    access: ProjectAccess,
+    document: Document,
+    start: int,
+    end: int,
+    label: str,
+    attributes: Mapping[str, Any] | None = None,
+    client_id: str | None = None,
+    version: int | None = None,
+) -> Change:
+    annotation = _lock_annotation(access, document)
+    cid = _client_id(client_id, "s")
+    attrs = _clean_attributes(attributes)
+    existing = annotation.spans.select_related("label").filter(client_id=cid).first()
+    if existing is not None:
+        if (existing.start, existing.end, existing.label.name, existing.attributes) == (
+            start,
+            end,
+            label,
+            attrs,
+        ):
+            return Change(annotation, existing, created=False)
+        raise Conflict(
+            f"Client id '{cid}' is already used by another span of this annotation.",
+            code="duplicate_client_id",
+            extra={"annotation_id": annotation.pk, "version": annotation.version},
+        )
+    _check_version(annotation, version)
+    span_in = SpanIn(start=start, end=end, label=label, id=cid, attributes=attrs)
+    label_row = _validate_span(access, document, annotation, span_in)
+    span = Span.objects.create(
+        annotation=annotation,
+        client_id=cid,
+        start=start,
+        end=end,
+        label=label_row,
+        attributes=attrs,
+    )
+    _bump(
+        annotation,
+        actor_id=access.user_id,
+        action="span.create",
+        obj_type="span",
+        obj_id=cid,
+        data={"start": start, "end": end, "label": label},
+    )
+    return Change(annotation, span)
+
+
+def _own_annotation_locked(access: ProjectAccess, document: Document) -> Annotation:
+    annotation = (
+        Annotation.objects.select_for_update()
+        .filter(document=document, annotator_id=access.user_id, kind=AnnotationKind.ANNOTATOR)
+        .first()
+    )
+    if annotation is None:
+        raise NotFound("You have no annotation of this document yet.")
+    return annotation
+
+
+@transaction.atomic
+def span_update(
+    *,
+    access: ProjectAccess,
+    document: Document,
+    span_id: str,
+    version: int | None = None,
+    **changes: Any,
+) -> Change:
+    annotation = _own_annotation_locked(access, document)
+    span = annotation.spans.select_related("label").filter(client_id=span_id).first()
+    if span is None:
+        raise NotFound(f"No span '{span_id}' in your annotation of this document.")
+    _check_version(annotation, version)
+    unknown = set(changes) - {"start", "end", "label", "attributes"}
+    if unknown:
+        raise ValidationFailed(f"Cannot change: {', '.join(sorted(unknown))}.")
+    attrs = _clean_attributes(changes["attributes"]) if "attributes" in changes else span.attributes
+    span_in = SpanIn(
+        start=changes.get("start", span.start),
+        end=changes.get("end", span.end),
+        label=changes.get("label", span.label.name),
+        id=span.client_id,
+        attributes=attrs,
+    )
+    if (span_in.start, span_in.end, span_in.label, attrs) == (
+        span.start,
+        span.end,
+        span.label.name,
+        span.attributes,
+    ):
+        return Change(annotation, span, created=False)
+    label_row = _validate_span(access, document, annotation, span_in, exclude_pk=span.pk)
+    if label_row.name != span.label.name:
+        _check_endpoints_after_relabel(access, annotation, span, label_row.name)
+    span.start, span.end, span.label, span.attributes = span_in.start, span_in.end, label_row, attrs
+    span.save(update_fields=["start", "end", "label", "attributes", "updated_at"])
+    _bump(
+        annotation,
+        actor_id=access.user_id,
+        action="span.update",
+        obj_type="span",
+        obj_id=span.client_id,
+        data={k: v for k, v in changes.items()},
+    )
+    return Change(annotation, span)
+
+
+def _check_endpoints_after_relabel(
+    access: ProjectAccess, annotation: Annotation, span: Span, new_label: str
+) -> None:
+    """Relabelling a span must not leave one of its relations with endpoints the scheme
+    forbids."""
+    rels = list(
+        Relation.objects.filter(
+            Q(source=span) | Q(target=span), annotation=annotation
+        ).select_related("source__label", "target__label", "type")
+    )
+    if not rels:
+        return
+    labels = {r.source.client_id: r.source.label.name for r in rels}
+    labels.update({r.target.client_id: r.target.label.name for r in rels})
+    labels[span.client_id] = new_label
+    problems = validate_relations(
+        labels,
+        [
+            RelationIn(source=r.source.client_id, target=r.target.client_id, type=r.type.name)
+            for r in rels
+        ],
+        scheme_spec(access.project),
+    )
+    if problems:
+        raise ValidationFailed(
+            "Changing this label would break a relation: " + "; ".join(p.message for p in problems),
+            problems=problems,
+        )
+
+
+@transaction.atomic
+def span_delete(
+    *, access: ProjectAccess, document: Document, span_id: str, version: int | None = None
+) -> Change:
+    """Deleting a span deletes its relations (they have no meaning without it)."""
+    annotation = _own_annotation_locked(access, document)
+    span = annotation.spans.filter(client_id=span_id).first()
+    if span is None:
+        # Already gone: a retried delete succeeds without changing anything.
+        return Change(annotation, None, created=False)
+    _check_version(annotation, version)
+    span.delete()
+    _bump(
+        annotation,
+        actor_id=access.user_id,
+        action="span.delete",
+        obj_type="span",
+        obj_id=span_id,
+        data={"start": span.start, "end": span.end},
+    )
+    return Change(annotation, None)
+
+
+# --- relations ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def relation_create(
+    *,
+    access: ProjectAccess,
+    document: Document,
+    source: str,
+    target: str,
+    type: str,
+    client_id: str | None = None,
+    version: int | None = None,
+) -> Change:
+    annotation = _own_annotation_locked(access, document)
+    cid = _client_id(client_id, "r")
+    existing = (
+        annotation.relations.select_related("source", "target", "type")
+        .filter(client_id=cid)
+        .first()
+    )
+    if existing is not None:
+        if (existing.source.client_id, existing.target.client_id, existing.type.name) == (
+            source,
+            target,
+            type,
+        ):
+            return Change(annotation, existing, created=False)
+        raise Conflict(
+            f"Client id '{cid}' is already used by another relation.",
+            code="duplicate_client_id",
+            extra={"annotation_id": annotation.pk, "version": annotation.version},
+        )
+    _check_version(annotation, version)
+    spans = {
+        s.client_id: s
+        for s in annotation.spans.select_related("label").filter(client_id__in=[source, target])
+    }
+    problems = validate_relations(
+        {cid_: s.label.name for cid_, s in spans.items()},
+        [RelationIn(source=source, target=target, type=type)],
+        scheme_spec(access.project),
+        field_prefix="relation",
+    )
+    _raise_problems(problems, "relation")
+    rtype = RelationType.objects.get(project_id=access.project.pk, name=type)
+    if Relation.objects.filter(
+        annotation=annotation, source=spans[source], target=spans[target], type=rtype
+    ).exists():
+        raise Conflict(
+            "This relation exists already.",
+            code="duplicate",
+            extra={"annotation_id": annotation.pk, "version": annotation.version},
+        )
+    relation = Relation.objects.create(
+        annotation=annotation, client_id=cid, source=spans[source], target=spans[target], type=rtype
+    )
+    _bump(
+        annotation,
+        actor_id=access.user_id,
+        action="relation.create",
+        obj_type="relation",
+        obj_id=cid,
+        data={"from": source, "to": target, "type": type},
+    )
+    return Change(annotation, relation)
+
+
+@transaction.atomic
+def relation_delete(
+    *, access: ProjectAccess, document: Document, relation_id: str, version: int | None = None
+) -> Change:
+    annotation = _own_annotation_locked(access, document)
+    relation = annotation.relations.filter(client_id=relation_id).first()
+    if relation is None:
+        return Change(annotation, None, created=False)
+    _check_version(annotation, version)
+    relation.delete()
+    _bump(
+        annotation,
+        actor_id=access.user_id,
+        action="relation.delete",
+        obj_type="relation",
+        obj_id=relation_id,
+    )
+    return Change(annotation, None)
+
+
+# --- document stance ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def stance_set(
+    *,
+    access: ProjectAccess,
+    document: Document,
+    target_id: int,
+    value: str,
+    version: int | None = None,
+) -> Change:
+    target = StanceTarget.objects.filter(project_id=access.project.pk, pk=target_id).first()
+    if target is None:
+        raise NotFound(f"No stance target {target_id} in this project.")
+    annotation = _lock_annotation(access, document)
+    current = annotation.stances.filter(target=target).first()
+    if current is not None and current.value == value:
+        return Change(annotation, current, created=False)
+    _check_version(annotation, version)
+    problems = validate_stances(
+        [StanceIn(target=target.name, value=value)],
+        scheme_spec(access.project),
+        field_prefix="stance",
+    )
+    _raise_problems(problems, "stance")
+    stance, _ = Stance.objects.update_or_create(
+        annotation=annotation, target=target, defaults={"value": value}
+    )
+    _bump(
+        annotation,
+        actor_id=access.user_id,
+        action="stance.set",
+        obj_type="stance",
+        obj_id=target.pk,
+        data={"value": value},
+    )
+    return Change(annotation, stance)
+
+
+@transaction.atomic
+def stance_delete(
+    *, access: ProjectAccess, document: Document, target_id: int, version: int | None = None
+) -> Change:
+    annotation = _own_annotation_locked(access, document)
+    stance = annotation.stances.filter(target_id=target_id).first()
+    if stance is None:
+        return Change(annotation, None, created=False)
+    _check_version(annotation, version)
+    stance.delete()
+    _bump(
+        annotation,
+        actor_id=access.user_id,
+        action="stance.delete",
+        obj_type="stance",
+        obj_id=target_id,
+    )
+    return Change(annotation, None)
+
+
+# --- submit and skip ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def annotation_submit(
+    *, access: ProjectAccess, document: Document, version: int | None = None
+) -> Change:
+    """Submitting leaves the queue; the annotator may still correct the annotation later."""
+    annotation = _lock_annotation(access, document)
+    if annotation.status == AnnotationStatus.SUBMITTED:
+        return Change(annotation, None, created=False)
+    _check_version(annotation, version)
+    now = timezone.now()
+    annotation.status = AnnotationStatus.SUBMITTED
+    annotation.submitted_at = now
+    annotation.skip_reason = ""
+    annotation.save(update_fields=["status", "submitted_at", "skip_reason", "updated_at"])
+    Assignment.objects.filter(document=document, annotator_id=access.user_id).update(
+        status=AssignmentStatus.SUBMITTED, skip_reason="", updated_at=now
+    )
+    _bump(
+        annotation,
+        actor_id=access.user_id,
+        action="annotation.submit",
+        obj_type="annotation",
+        obj_id=annotation.pk,
+    )
+    return Change(annotation, None)
+
+
+@transaction.atomic
+def annotation_skip(
+    *, access: ProjectAccess, document: Document, reason: str, version: int | None = None
+) -> Change:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            "Say why you skip this document.", problems=[Problem("required", field="reason")]
+        )
+    annotation = _lock_annotation(access, document)
+    _check_version(annotation, version)
+    now = timezone.now()
+    annotation.status = AnnotationStatus.SKIPPED
+    annotation.skip_reason = reason[:2000]
+    annotation.save(update_fields=["status", "skip_reason", "updated_at"])
+    Assignment.objects.filter(document=document, annotator_id=access.user_id).update(
+        status=AssignmentStatus.SKIPPED, skip_reason=reason[:2000], updated_at=now
+    )
+    _bump(
+        annotation,
+        actor_id=access.user_id,
+        action="annotation.skip",
+        obj_type="annotation",
+        obj_id=annotation.pk,
+        data={"reason": reason[:200]},
+    )
+    return Change(annotation, None)

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from typing import Any
+
+from projects.models import AuditEvent, Document, Project
+
+
+def audit_record(
+    *,
+    actor_id: int | None,
+    action: str,
+    project: Project | None = None,
+    document: Document | None = None,
+    document_id: int | None = None,
+    object_type: str = "",
+    object_id: object = "",
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event. Called inside the caller's transaction so the trail and the change
+    commit (or roll back) together."""
+    return AuditEvent.objects.create(
+        project=project,
+        document_id=document.pk if document is not None else document_id,
+        actor_id=actor_id,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        data=data or {},
+    )

@@ -1,0 +1,362 @@
+"""Importing documents (with their pre-annotations) and assigning them to annotators."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Literal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from projects.domain.assignment import plan_assignments
+from projects.domain.importers import DocumentIn, ImportLimits, parse_upload
+from projects.domain.problems import ImportFailed, Problem
+from projects.domain.text import sha256_text
+from projects.models import (
+    Annotation,
+    AnnotationKind,
+    AnnotationStatus,
+    Assignment,
+    AssignmentStatus,
+    Document,
+    Label,
+    Membership,
+    Project,
+    Relation,
+    RelationType,
+    Role,
+    Span,
+    Stance,
+    StanceTarget,
+)
+
+from .audit import audit_record
+from .errors import Conflict, ValidationFailed
+from .projects import scheme_spec
+
+OnDuplicate = Literal["fail", "skip"]
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    skipped: list[str] = field(default_factory=list)
+    annotations: int = 0
+    spans: int = 0
+    document_ids: list[int] = field(default_factory=list)
+
+
+def import_limits() -> ImportLimits:
+    return ImportLimits(
+        max_file_bytes=settings.IMPORT_MAX_FILE_BYTES,
+        max_documents=settings.IMPORT_MAX_DOCUMENTS,
+        max_document_chars=settings.IMPORT_MAX_DOCUMENT_CHARS,
+        max_zip_entries=settings.IMPORT_MAX_ZIP_ENTRIES,
+        max_uncompressed_bytes=settings.IMPORT_MAX_UNCOMPRESSED_BYTES,
+    )
+
+
+def _import_failed(problems: list[Problem] | tuple[Problem, ...]) -> ValidationFailed:
+    head = "; ".join(str(p) for p in problems[:3])
+    more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+    return ValidationFailed(
+        f"Nothing was imported: {head}{more}", problems=problems, code="import_failed"
+    )
+
+
+@transaction.atomic
+def documents_import(
+    *,
+    project: Project,
+    filename: str,
+    data: bytes,
+    actor_id: int | None,
+    on_duplicate: OnDuplicate = "fail",
+) -> ImportResult:
+    """Import one uploaded file: all of its documents and pre-annotations, or nothing.
+
+    Parsing and validation happen in the pure core; here we check what only the database
+    knows (ids already in the project, annotators who are members) and write in bulk.
+    """
+    if on_duplicate not in ("fail", "skip"):
+        raise ValidationFailed("on_duplicate must be 'fail' or 'skip'.")
+    try:
+        docs = parse_upload(filename, data, limits=import_limits(), scheme=scheme_spec(project))
+    except ImportFailed as exc:
+        raise _import_failed(exc.problems) from None
+
+    existing = set(
+        Document.objects.filter(
+            project=project, external_id__in=[d.external_id for d in docs]
+        ).values_list("external_id", flat=True)
+    )
+    result = ImportResult()
+    if existing and on_duplicate == "fail":
+        raise _import_failed(
+            [
+                Problem(
+                    f"a document with id '{d.external_id}' already exists in this project",
+                    file=d.file,
+                    line=d.line,
+                    field="id",
+                    code="duplicate",
+                )
+                for d in docs
+                if d.external_id in existing
+            ]
+        )
+    result.skipped = [d.external_id for d in docs if d.external_id in existing]
+    docs = [d for d in docs if d.external_id not in existing]
+
+    members = _annotators_by_name(project, docs)
+    created = Document.objects.bulk_create(
+        [
+            Document(
+                project=project,
+                external_id=d.external_id,
+                title=d.title,
+                text=d.text,
+                length=len(d.text),
+                sha256=sha256_text(d.text),
+                meta=dict(d.meta),
+            )
+            for d in docs
+        ],
+        batch_size=500,
+    )
+    if any(d.pk is None for d in created):  # pragma: no cover - backends without RETURNING
+        ids = dict(
+            Document.objects.filter(
+                project=project, external_id__in=[d.external_id for d in docs]
+            ).values_list("external_id", "pk")
+        )
+        for doc in created:
+            doc.pk = ids[doc.external_id]
+    _import_annotations(project, docs, created, members, result)
+    result.created = len(created)
+    result.document_ids = [d.pk for d in created]
+    audit_record(
+        actor_id=actor_id,
+        action="documents.import",
+        project=project,
+        object_type="import",
+        object_id=filename[:64],
+        data={
+            "file": filename,
+            "created": result.created,
+            "skipped": len(result.skipped),
+            "annotations": result.annotations,
+        },
+    )
+    return result
+
+
+def _annotators_by_name(project: Project, docs: list[DocumentIn]) -> dict[str, int]:
+    names = {a.annotator for d in docs for a in d.annotations if a.annotator}
+    if not names:
+        return {}
+    found = dict(
+        Membership.objects.filter(project=project, user__username__in=names).values_list(
+            "user__username", "user_id"
+        )
+    )
+    problems = [
+        Problem(
+            f"annotator '{a.annotator}' is not a member of this project; add them first",
+            file=d.file,
+            line=d.line,
+            field=f"annotations[{i}].annotator",
+            code="unknown_user",
+        )
+        for d in docs
+        for i, a in enumerate(d.annotations)
+        if a.annotator and a.annotator not in found
+    ]
+    if problems:
+        raise _import_failed(problems)
+    return found
+
+
+def _import_annotations(
+    project: Project,
+    docs: list[DocumentIn],
+    created: list[Document],
+    members: dict[str, int],
+    result: ImportResult,
+) -> None:
+    if not any(d.annotations for d in docs):
+        return
+    labels = dict(Label.objects.filter(project=project).values_list("name", "pk"))
+    rtypes = dict(RelationType.objects.filter(project=project).values_list("name", "pk"))
+    targets = dict(StanceTarget.objects.filter(project=project).values_list("name", "pk"))
+    now = timezone.now()
+    annotations: list[Annotation] = []
+    sources: list[tuple[DocumentIn, int]] = []
+    assignments: list[Assignment] = []
+    for doc_in, doc in zip(docs, created, strict=True):
+        for index, ann in enumerate(doc_in.annotations):
+            status = ann.status if ann.status in AnnotationStatus.values else "submitted"
+            annotations.append(
+                Annotation(
+                    project=project,
+                    document=doc,
+                    annotator_id=None if ann.gold else members[ann.annotator or ""],
+                    kind=AnnotationKind.GOLD if ann.gold else AnnotationKind.ANNOTATOR,
+                    status=status,
+                    version=1,
+                    submitted_at=now if status == AnnotationStatus.SUBMITTED else None,
+                )
+            )
+            sources.append((doc_in, index))
+            if not ann.gold:
+                assignments.append(
+                    Assignment(
+                        project=project,
+                        document=doc,
+                        annotator_id=members[ann.annotator or ""],
+                        status=status if status != "skipped" else AssignmentStatus.IN_PROGRESS,
+                    )
+                )
+    Annotation.objects.bulk_create(annotations, batch_size=500)
+    Assignment.objects.bulk_create(assignments, batch_size=500)
+    spans: list[Span] = []
+    for annotation, (doc_in, index) in zip(annotations, sources, strict=True):
+        for span in doc_in.annotations[index].spans:
+            spans.append(
+                Span(
+                    annotation=annotation,
+                    client_id=span.id or "",
+                    start=span.start,
+                    end=span.end,
+                    label_id=labels[span.label],
+                    attributes=dict(span.attributes),
+                )
+            )
+    Span.objects.bulk_create(spans, batch_size=1000)
+    span_pk = {(s.annotation_id, s.client_id): s.pk for s in spans}
+    relations: list[Relation] = []
+    stances: list[Stance] = []
+    for annotation, (doc_in, index) in zip(annotations, sources, strict=True):
+        ann_in = doc_in.annotations[index]
+        for n, rel in enumerate(ann_in.relations, start=1):
+            relations.append(
+                Relation(
+                    annotation=annotation,
+                    client_id=f"r{n}",
+                    source_id=span_pk[(annotation.pk, rel.source)],
+                    target_id=span_pk[(annotation.pk, rel.target)],
+                    type_id=rtypes[rel.type],
+                )
+            )
+        for st in ann_in.stances:
+            stances.append(
+                Stance(annotation=annotation, target_id=targets[st.target], value=st.value)
+            )
+    Relation.objects.bulk_create(relations, batch_size=1000)
+    Stance.objects.bulk_create(stances, batch_size=1000)
+    result.annotations = len(annotations)
+    result.spans = len(spans)
+
+
+# --- assignment ---------------------------------------------------------------------------
+
+
+@dataclass
+class AutoAssignResult:
+    created: int
+    short_documents: int
+    annotators: int
+
+
+@transaction.atomic
+def assignments_auto(*, project: Project, actor_id: int, k: int | None = None) -> AutoAssignResult:
+    """Top every document up to ``k`` annotators (the project's overlap by default)."""
+    k = k or project.annotators_per_document
+    if k < 1:
+        raise ValidationFailed("k must be at least 1.")
+    Project.objects.select_for_update().filter(pk=project.pk).first()  # one auto-assign at a time
+    annotator_ids = list(
+        Membership.objects.filter(project=project, role=Role.ANNOTATOR)
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+    )
+    if not annotator_ids:
+        raise Conflict("The project has no annotators yet; add members with the annotator role.")
+    existing: dict[int, set[int]] = defaultdict(set)
+    for doc_id, user_id in Assignment.objects.filter(project=project).values_list(
+        "document_id", "annotator_id"
+    ):
+        existing[doc_id].add(user_id)
+    doc_ids = list(
+        Document.objects.filter(project=project).order_by("pk").values_list("pk", flat=True)
+    )
+    plan = plan_assignments(
+        document_ids=doc_ids, annotator_ids=annotator_ids, existing=existing, k=k
+    )
+    Assignment.objects.bulk_create(
+        [Assignment(project=project, document_id=d, annotator_id=a) for d, a in plan.pairs],
+        batch_size=1000,
+    )
+    audit_record(
+        actor_id=actor_id,
+        action="assignments.auto",
+        project=project,
+        data={"k": k, "created": len(plan.pairs), "short": len(plan.short)},
+    )
+    return AutoAssignResult(
+        created=len(plan.pairs), short_documents=len(plan.short), annotators=len(annotator_ids)
+    )
+
+
+@transaction.atomic
+def assignment_create(
+    *, project: Project, document_id: int, annotator_id: int, actor_id: int
+) -> Assignment:
+    if not Document.objects.filter(project=project, pk=document_id).exists():
+        raise ValidationFailed(
+            f"Document {document_id} is not in this project.",
+            problems=[Problem("unknown document", field="document")],
+        )
+    if not Membership.objects.filter(
+        project=project, user_id=annotator_id, role__in=[Role.ANNOTATOR, Role.LEAD]
+    ).exists():
+        raise ValidationFailed(
+            "Only members with the annotator (or lead) role can be assigned documents.",
+            problems=[Problem("not an annotator of this project", field="annotator")],
+        )
+    assignment, created = Assignment.objects.get_or_create(
+        project=project, document_id=document_id, annotator_id=annotator_id
+    )
+    if created:
+        audit_record(
+            actor_id=actor_id,
+            action="assignment.create",
+            project=project,
+            document_id=document_id,
+            object_type="assignment",
+            object_id=assignment.pk,
+            data={"annotator_id": annotator_id},
+        )
+    return assignment
+
+
+@transaction.atomic
+def assignment_delete(*, assignment: Assignment, actor_id: int) -> None:
+    """Unassign. The annotator's annotation, if any, is kept: it is data, not a to-do item."""
+    audit_record(
+        actor_id=actor_id,
+        action="assignment.delete",
+        project=assignment.project,
+        document_id=assignment.document_id,
+        object_type="assignment",
+        object_id=assignment.pk,
+        data={"annotator_id": assignment.annotator_id},
+    )
+    assignment.delete()
+
+
+def user_ids_by_name(names: list[str]) -> dict[str, int]:
+    return dict(get_user_model().objects.filter(username__in=names).values_list("username", "pk"))
