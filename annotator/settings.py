@@ -129,8 +129,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    # A file, not memory, so that a real worker process started by the tests shares it.
-    DATABASES["default"]["TEST"] = {"NAME": env("SQLITE_TEST_NAME", str(VAR_DIR / "test.sqlite3"))}
+    # A file, not memory, so that a real worker process started by the tests shares it; one per
+    # test process so that two test runs side by side never share (and corrupt) one file.
+    DATABASES["default"]["TEST"] = {
+        "NAME": env("SQLITE_TEST_NAME", str(VAR_DIR / f"test-{os.getpid()}.sqlite3"))
+    }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,0 +1,95 @@
+"""Settings from the environment, /healthz, the OpenAPI schema."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_check(**env: str) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        text=True,
+        capture_output=True,
+        env={**clean, **env},
+        timeout=60,
+    )
+
+
+def test_production_start_up_fails_clearly_without_a_secret_key() -> None:
+    result = run_check(DEBUG="false", ALLOWED_HOSTS="example.org")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_production_start_up_fails_clearly_without_allowed_hosts() -> None:
+    result = run_check(DEBUG="false", SECRET_KEY="x" * 60)
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS is not set" in result.stderr
+
+
+def test_a_bad_boolean_is_named() -> None:
+    result = run_check(DEBUG="maybe")
+    assert result.returncode != 0
+    assert "DEBUG='maybe' is not a boolean" in result.stderr
+
+
+def test_production_settings_pass_check_deploy() -> None:
+    clean = {k: v for k, v in os.environ.items() if k != "DEBUG"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        text=True,
+        capture_output=True,
+        timeout=60,
+        env={
+            **clean,
+            "DEBUG": "false",
+            "SECRET_KEY": "k" * 20 + "-Zq8#vPw!2mXr7$Lt9&Ns4^Hb6*Jc3@",
+            "ALLOWED_HOSTS": "annotate.example.org",
+        },
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+@pytest.mark.django_db
+def test_healthz_reports_database_and_broker(client: Any) -> None:
+    r = client.get("/healthz")
+    assert r.status_code == 200, r.content
+    assert r.json()["checks"] == {"database": "ok", "broker": "ok"}
+
+
+@pytest.mark.django_db
+def test_healthz_answers_503_naming_a_broker_that_is_down(client: Any, settings: Any) -> None:
+    from annotator.celery import app
+
+    old = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    try:
+        r = client.get("/healthz")
+    finally:
+        app.conf.broker_url = old
+    assert r.status_code == 503
+    assert r.json()["checks"]["database"] == "ok"
+    assert r.json()["checks"]["broker"] != "ok"
+
+
+@pytest.mark.django_db
+def test_the_openapi_schema_and_docs_are_served(client: Any) -> None:
+    schema = client.get("/api/schema/?format=json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    assert "/api/v1/projects/{project_id}/documents/{document_id}/annotation/spans/" in paths
+    assert "tokenAuth" in schema.json()["components"]["securitySchemes"]
+    assert client.get("/api/docs/").status_code == 200
