@@ -105,7 +105,7 @@ def test_csv_puts_extra_columns_in_meta(world: World) -> None:
 
 
 def test_txt_and_zip_of_txt_use_the_file_name_as_id(world: World) -> None:
-    assert upload(world, "lonely.txt", "One text.\r\nWith CRLF.".encode()).status_code == 201
+    assert upload(world, "lonely.txt", b"One text.\r\nWith CRLF.").status_code == 201
     doc = Document.objects.get(project=world.project, external_id="lonely")
     assert doc.text == "One text.\nWith CRLF."
     buf = io.BytesIO()
@@ -139,7 +139,7 @@ def test_an_over_size_file_is_refused(world: World, settings: Any) -> None:
 
 
 def test_duplicate_ids_in_a_file_are_refused(world: World) -> None:
-    lines = jsonl(3) + [json.dumps({"id": "n1", "text": "again"})]
+    lines = [*jsonl(3), json.dumps({"id": "n1", "text": "again"})]
     r = upload(world, "dup.jsonl", "\n".join(lines).encode())
     assert r.status_code == 400
     assert {d["code"] for d in r.json()["error"]["details"]} == {"duplicate"}
