@@ -93,3 +93,14 @@ def test_the_openapi_schema_and_docs_are_served(client: Any) -> None:
     assert "/api/v1/projects/{project_id}/documents/{document_id}/annotation/spans/" in paths
     assert "tokenAuth" in schema.json()["components"]["securitySchemes"]
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_every_environment_variable_the_settings_read_is_documented_in_the_readme() -> None:
+    import re
+
+    settings_src = (ROOT / "annotator" / "settings.py").read_text()
+    names = set(re.findall(r'env(?:bool|int|list)?\("([A-Z_]+)"', settings_src))
+    names |= set(re.findall(r'os\.environ\.get\("([A-Z_]+)"', settings_src))
+    readme = (ROOT / "README.md").read_text()
+    assert names, "no variables found: the pattern is out of date"
+    assert sorted(n for n in names if f"`{n}`" not in readme) == []
