@@ -47,6 +47,11 @@ def scheme_payload(project: Project) -> dict[str, Any]:
     rtypes = list(RelationType.objects.filter(project=project))
     targets = list(StanceTarget.objects.filter(project=project))
     definition = dict(project.scheme)
+    rtype_descriptions = {
+        rt.get("name"): rt.get("description", "")
+        for rt in definition.get("relation_types", [])
+        if isinstance(rt, dict)
+    }
     return {
         "version": project.scheme_version,
         "name": definition.get("name", ""),
@@ -69,6 +74,7 @@ def scheme_payload(project: Project) -> dict[str, Any]:
                 "directed": rt.directed,
                 "from_labels": rt.from_labels,
                 "to_labels": rt.to_labels,
+                "description": rtype_descriptions.get(rt.name, ""),
             }
             for rt in rtypes
         ],

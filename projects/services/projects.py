@@ -47,11 +47,19 @@ PROJECT_SETTINGS = (
 
 
 def _unique_slug(name: str, wanted: str | None) -> str:
+    """Slugs always hold a letter: an all-digit slug would read as a project id in URLs."""
+    if wanted and wanted.isdigit():
+        raise ValidationFailed(
+            "A slug needs at least one letter (an all-digit slug would read as a project id).",
+            problems=[Problem("all digits", field="slug")],
+        )
     if wanted:
         if Project.objects.filter(slug=wanted).exists():
             raise Conflict(f"The slug '{wanted}' is taken; choose another.", code="duplicate")
         return wanted
     base = slugify(name)[:70] or "project"
+    if base.isdigit():
+        base = f"project-{base}"
     slug, n = base, 1
     while Project.objects.filter(slug=slug).exists():
         n += 1

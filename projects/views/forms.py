@@ -1,0 +1,92 @@
+"""Forms of the server-rendered pages. They only check the shape of the input; the services
+decide what is allowed (and say why not)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from projects.models import Role
+
+SCHEME_CHOICES = [
+    ("demo", "Start from the demo scheme (Claim / Justification / Critique, supports / attacks)"),
+    ("empty", "Start empty (define the labels on the scheme page)"),
+]
+
+
+def _not_only_digits(slug: str) -> str:
+    # Project references that are all digits are read as ids by the access helper.
+    if slug and slug.isdigit():
+        raise ValidationError(
+            "A slug needs at least one letter or dash (all digits reads as an id)."
+        )
+    return slug
+
+
+class ProjectCreateForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    slug = forms.SlugField(
+        max_length=80,
+        required=False,
+        help_text="Used in addresses (/p/slug/). Leave empty to make one from the name.",
+    )
+    annotators_per_document = forms.IntegerField(
+        label="Annotators per document (overlap k)", min_value=1, max_value=50, initial=2
+    )
+    blind = forms.BooleanField(
+        required=False, initial=True, label="Blind: annotators never see each other's work"
+    )
+    scheme = forms.ChoiceField(choices=SCHEME_CHOICES, initial="demo", widget=forms.RadioSelect)
+
+    def clean_slug(self) -> str:
+        return _not_only_digits(self.cleaned_data["slug"])
+
+
+class ProjectSettingsForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    guidelines = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text="Markdown. Raw HTML is shown as text.",
+    )
+    annotators_per_document = forms.IntegerField(
+        label="Annotators per document (overlap k)", min_value=1, max_value=50
+    )
+    blind = forms.BooleanField(
+        required=False, label="Blind: annotators never see each other's work"
+    )
+    snap_to_words = forms.BooleanField(required=False, label="Snap selections to word boundaries")
+    allow_overlap = forms.BooleanField(required=False, label="Allow overlapping and nested spans")
+
+
+class MemberForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.ANNOTATOR)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class SchemeForm(forms.Form):
+    definition = forms.CharField(
+        label="Scheme (JSON)",
+        widget=forms.Textarea(attrs={"rows": 30, "spellcheck": "false", "class": "code"}),
+    )
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        help_text="A .jsonl, .csv or .txt file, or a .zip of .txt files.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".jsonl,.ndjson,.csv,.txt,.zip"}),
+    )
+    on_duplicate = forms.ChoiceField(
+        label="If a document id already exists",
+        choices=[
+            ("fail", "Refuse the whole import (nothing is imported)"),
+            ("skip", "Skip those documents and import the rest"),
+        ],
+        initial="fail",
+        widget=forms.RadioSelect,
+    )

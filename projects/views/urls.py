@@ -1,0 +1,28 @@
+"""Server-rendered pages, by stage: project (list, create, overview, members, scheme), then
+documents (import, read-only view)."""
+
+from django.urls import path
+
+from . import documents, project
+
+app_name = "projects"
+
+urlpatterns = [
+    path("", project.project_list, name="list"),
+    path("projects/new/", project.project_create, name="create"),
+    path("p/<slug:slug>/", project.project_overview, name="overview"),
+    path("p/<slug:slug>/settings/", project.project_settings, name="settings"),
+    path("p/<slug:slug>/members/", project.member_set, name="member_set"),
+    path(
+        "p/<slug:slug>/members/<int:membership_id>/role/", project.member_role, name="member_role"
+    ),
+    path(
+        "p/<slug:slug>/members/<int:membership_id>/remove/",
+        project.member_remove,
+        name="member_remove",
+    ),
+    path("p/<slug:slug>/assign/", project.assignments_auto, name="assign_auto"),
+    path("p/<slug:slug>/scheme/", project.scheme, name="scheme"),
+    path("p/<slug:slug>/import/", documents.document_import, name="import"),
+    path("p/<slug:slug>/d/<int:document_id>/", documents.document_detail, name="document"),
+]
