@@ -272,7 +272,7 @@ def _sync_rows(
         model.objects.filter(pk__in=[r.pk for r in gone]).delete()
     # Two passes so that swapping two names never trips the unique constraint.
     for pk in keep:
-        model.objects.filter(pk=pk).update(name=f"\x00renaming-{pk}")
+        model.objects.filter(pk=pk).update(name=f"~renaming~{pk}")
     for pk, (name, fields) in keep.items():
         model.objects.filter(pk=pk).update(name=name, **fields)
     model.objects.bulk_create([model(project=project, name=name, **fields) for name, fields in new])
