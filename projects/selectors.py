@@ -10,7 +10,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from .models import (
     Annotation,
@@ -95,33 +96,53 @@ def documents_for(access: ProjectAccess) -> QuerySet[Document]:
     return qs.order_by("pk")
 
 
+def _count_of_assignments(**conditions: Any) -> Any:
+    return Coalesce(
+        Subquery(
+            Assignment.objects.filter(document=OuterRef("pk"), **conditions)
+            .order_by()
+            .values("document")
+            .annotate(n=Count("pk"))
+            .values("n")
+        ),
+        0,
+    )
+
+
 def document_list(
     access: ProjectAccess,
     *,
     status: str | None = None,
     annotator: int | None = None,
     search: str | None = None,
+    label: str | None = None,
 ) -> QuerySet[Document]:
+    """Documents with their assignment counts. Filters are subqueries, so they never multiply
+    rows or skew the counts."""
     qs = documents_for(access).defer("text")
+    wanted: dict[str, Any] = {}
     if annotator is not None:
-        qs = qs.filter(assignments__annotator_id=annotator)
+        wanted["annotator_id"] = annotator
     if status:
+        wanted["status"] = status
+        if access.only_assigned_documents:
+            wanted["annotator_id"] = access.user_id
+    if wanted:
         qs = qs.filter(
-            assignments__status=status,
-            **(
-                {"assignments__annotator_id": access.user_id}
-                if access.only_assigned_documents
-                else {}
-            ),
+            pk__in=Assignment.objects.filter(project=access.project, **wanted).values("document_id")
         )
     if search:
         qs = qs.filter(Q(title__icontains=search) | Q(external_id__icontains=search))
+    if label:
+        # only spans the caller may see count: in blind mode, an annotator's own
+        spans = Span.objects.filter(label__name=label, annotation__project=access.project)
+        if not access.sees_all_annotations:
+            spans = spans.filter(annotation__annotator_id=access.user_id)
+        qs = qs.filter(pk__in=spans.values("annotation__document_id"))
     return qs.annotate(
-        assigned_count=Count("assignments", distinct=True),
-        submitted_count=Count(
-            "assignments", filter=Q(assignments__status=AssignmentStatus.SUBMITTED), distinct=True
-        ),
-    ).distinct()
+        assigned_count=_count_of_assignments(),
+        submitted_count=_count_of_assignments(status=AssignmentStatus.SUBMITTED),
+    )
 
 
 def document_get(access: ProjectAccess, document_id: int | str) -> Document:

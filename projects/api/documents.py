@@ -48,6 +48,12 @@ class DocumentListView(ProjectView):
             OpenApiParameter("status", str, description="Assignment status filter."),
             OpenApiParameter("annotator", int, description="Assigned to this user id."),
             OpenApiParameter("q", str, description="Search in title and id."),
+            OpenApiParameter(
+                "label",
+                str,
+                description="Has a span with this label "
+                "(among the annotations the caller may see).",
+            ),
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int),
         ],
@@ -63,6 +69,7 @@ class DocumentListView(ProjectView):
             status=request.query_params.get("status") or None,
             annotator=int(annotator) if annotator else None,
             search=request.query_params.get("q") or None,
+            label=request.query_params.get("label") or None,
         )
         paginator = PagePagination()
         page = paginator.paginate_queryset(qs, request, view=self)

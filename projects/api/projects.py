@@ -74,7 +74,9 @@ class TokenListView(APIView):
     @extend_schema(responses=s.TokenOut(many=True), tags=["auth"])
     def get(self, request: Request) -> Response:
         tokens = ApiToken.objects.filter(user=request.user, revoked_at__isnull=True)
-        return Response([token_payload(t) for t in tokens])
+        paginator = PagePagination()
+        page = paginator.paginate_queryset(tokens, request, view=self)
+        return paginator.get_paginated_response([token_payload(t) for t in page])
 
     @extend_schema(
         request=s.TokenCreateIn, responses={201: s.TokenCreatedOut}, tags=["auth"], auth=[]
@@ -169,8 +171,17 @@ class MemberListView(ProjectView):
 
     @extend_schema(responses=s.MemberOut(many=True), tags=["projects"])
     def get(self, request: Request, project_id: str) -> Response:
-        members = Membership.objects.filter(project=self.access.project).select_related("user")
-        return Response([_member(m) for m in members])
+        members = (
+            Membership.objects.filter(project=self.access.project)
+            .select_related("user")
+            .order_by("user__username")
+        )
+        role = request.query_params.get("role")
+        if role:
+            members = members.filter(role=role)
+        paginator = PagePagination()
+        page = paginator.paginate_queryset(members, request, view=self)
+        return paginator.get_paginated_response([_member(m) for m in page])
 
     @extend_schema(request=s.MemberIn, responses={201: s.MemberOut}, tags=["projects"])
     def post(self, request: Request, project_id: str) -> Response:

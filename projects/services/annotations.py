@@ -115,7 +115,7 @@ def _bump(
     audit_record(
         actor_id=actor_id,
         action=action,
-        project=None,
+        project_id=annotation.project_id,
         document_id=annotation.document_id,
         object_type=obj_type,
         object_id=obj_id,

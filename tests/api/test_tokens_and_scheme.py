@@ -27,7 +27,7 @@ def test_a_user_creates_a_token_with_their_password_and_uses_it(world: World) ->
     assert key not in (token.key_hash, token.prefix)  # only a hash is stored
     anon.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert anon.get("/api/v1/me/").json()["username"] == "ann1"
-    listed = anon.get("/api/v1/auth/tokens/").json()
+    listed = anon.get("/api/v1/auth/tokens/").json()["results"]
     assert [t["name"] for t in listed] == ["laptop"] and "token" not in listed[0]
 
 
