@@ -15,8 +15,8 @@ from django.views.decorators.http import require_http_methods
 from projects import selectors
 from projects.domain.importers import SUPPORTED_EXTENSIONS
 from projects.domain.problems import Problem
-from projects.models import Document
-from projects.permissions import LEADS, READERS, project_access
+from projects.models import Assignment, Document, Membership, Role
+from projects.permissions import LEADS, READERS, REVIEWERS, project_access
 from projects.services import documents as document_services
 from projects.services.errors import ServiceError
 
@@ -118,6 +118,21 @@ def document_detail(request: HttpRequest, slug: str, document_id: int) -> HttpRe
         for annotation in selectors.annotations_visible(access, document)
     ]
     meta = sorted(document.meta.items()) if isinstance(document.meta, dict) else []
+    assignments: list[Any] = []
+    assignable: list[Any] = []
+    if access.role in REVIEWERS:
+        assignments = list(selectors.assignments_list(access.project, documents=[document.pk]))
+    if access.is_lead:
+        taken = {a.annotator_id for a in assignments}
+        assignable = [
+            m.user
+            for m in Membership.objects.filter(
+                project=access.project, role__in=[Role.ANNOTATOR, Role.LEAD]
+            )
+            .select_related("user")
+            .order_by("user__username")
+            if m.user_id not in taken
+        ]
     return render(
         request,
         "projects/document.html",
@@ -127,5 +142,48 @@ def document_detail(request: HttpRequest, slug: str, document_id: int) -> HttpRe
             "document": document,
             "meta": meta,
             "annotations": annotations,
+            "assignments": assignments,
+            "assignable": assignable,
         },
     )
+
+
+@login_required
+@require_http_methods(["POST"])
+def assignment_add(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
+    """Manual assignment: a lead gives this document to one more annotator."""
+    access = project_access(request.user, slug, allow=LEADS)
+    try:
+        document = selectors.document_get(access, document_id)
+        annotator_id = int(request.POST.get("annotator", ""))
+    except (Document.DoesNotExist, ValueError):
+        raise Http404("No such document or annotator.") from None
+    try:
+        document_services.assignment_create(
+            project=access.project,
+            document_id=document.pk,
+            annotator_id=annotator_id,
+            actor_id=request.user.pk,
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Assigned.")
+    return redirect("projects:document", slug=access.project.slug, document_id=document.pk)
+
+
+@login_required
+@require_http_methods(["POST"])
+def assignment_remove(
+    request: HttpRequest, slug: str, document_id: int, assignment_id: int
+) -> HttpResponse:
+    """Unassign; the annotator's annotation, if any, is kept."""
+    access = project_access(request.user, slug, allow=LEADS)
+    assignment = Assignment.objects.filter(
+        project=access.project, document_id=document_id, pk=assignment_id
+    ).first()
+    if assignment is None:
+        raise Http404("No such assignment.")
+    document_services.assignment_delete(assignment=assignment, actor_id=request.user.pk)
+    messages.success(request, "Unassigned. Any work already done is kept.")
+    return redirect("projects:document", slug=access.project.slug, document_id=document_id)

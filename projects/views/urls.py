@@ -25,4 +25,14 @@ urlpatterns = [
     path("p/<slug:slug>/scheme/", project.scheme, name="scheme"),
     path("p/<slug:slug>/import/", documents.document_import, name="import"),
     path("p/<slug:slug>/d/<int:document_id>/", documents.document_detail, name="document"),
+    path(
+        "p/<slug:slug>/d/<int:document_id>/assign/",
+        documents.assignment_add,
+        name="assignment_add",
+    ),
+    path(
+        "p/<slug:slug>/d/<int:document_id>/assign/<int:assignment_id>/remove/",
+        documents.assignment_remove,
+        name="assignment_remove",
+    ),
 ]

@@ -21,7 +21,11 @@ def _pages(world: Any) -> list[str]:
 def _posts(world: Any) -> list[str]:
     slug = world.project.slug
     membership = world.project.memberships.get(user=world.annotator)
+    doc = world.documents[0]
+    assignment = doc.assignments.first()
     return [
+        f"/p/{slug}/d/{doc.pk}/assign/",
+        f"/p/{slug}/d/{doc.pk}/assign/{assignment.pk}/remove/",
         f"/p/{slug}/settings/",
         f"/p/{slug}/members/",
         f"/p/{slug}/members/{membership.pk}/role/",
@@ -113,3 +117,28 @@ def test_posts_without_a_csrf_token_are_refused(world: Any) -> None:
     response = client.post(f"/p/{world.project.slug}/assign/")
     assert response.status_code == 403
     assert not world.project.assignments.filter(document=world.documents[2]).exists()
+
+
+def test_every_project_page_is_in_these_lists(world: Any) -> None:
+    """A new page without an access test fails here."""
+    from django.urls import get_resolver
+
+    patterns = [
+        str(p.pattern)
+        for p in get_resolver().url_patterns
+        if str(p.pattern) == ""
+        for p in p.url_patterns
+    ]
+    project_patterns = {p for p in patterns if p.startswith("p/<slug:slug>/")}
+    covered = {
+        "/".join(
+            "X" if part.isdigit() or part == world.project.slug else part
+            for part in url.strip("/").split("/")
+        )
+        for url in _pages(world) + _posts(world)
+    }
+    normalised = {
+        "/".join("X" if part.startswith("<") else part for part in p.strip("/").split("/"))
+        for p in project_patterns
+    }
+    assert normalised - covered == set()

@@ -113,3 +113,35 @@ def test_invalid_settings_are_shown_in_the_form_and_not_saved(client: Any, world
     world.project.refresh_from_db()
     assert world.project.name == "Alpha"
     assert response.context["settings_form"].errors.keys() == {"name", "annotators_per_document"}
+
+
+def test_a_lead_assigns_and_unassigns_a_document_by_hand(client: Any, world: Any) -> None:
+    from projects.models import Assignment
+
+    doc = world.documents[2]
+    client.force_login(world.lead)
+    page = client.get(f"/p/{world.project.slug}/d/{doc.pk}/")
+    assert b"Assign to" in page.content
+    response = client.post(
+        f"/p/{world.project.slug}/d/{doc.pk}/assign/", {"annotator": world.annotator.pk}
+    )
+    assert response.status_code == 302
+    assignment = Assignment.objects.get(document=doc, annotator=world.annotator)
+    page = client.get(f"/p/{world.project.slug}/d/{doc.pk}/")
+    assert b"Unassign" in page.content and b"ann1" in page.content
+    client.post(f"/p/{world.project.slug}/d/{doc.pk}/assign/{assignment.pk}/remove/")
+    assert not Assignment.objects.filter(document=doc, annotator=world.annotator).exists()
+
+
+def test_assigning_a_consumer_is_refused_with_a_message(client: Any, world: Any) -> None:
+    from projects.models import Assignment
+
+    doc = world.documents[2]
+    client.force_login(world.lead)
+    response = client.post(
+        f"/p/{world.project.slug}/d/{doc.pk}/assign/",
+        {"annotator": world.consumer.pk},
+        follow=True,
+    )
+    assert b"annotator" in response.content
+    assert not Assignment.objects.filter(document=doc, annotator=world.consumer).exists()
