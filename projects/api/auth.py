@@ -3,38 +3,17 @@ once; they expire and can be revoked. Never accepted in a URL."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from projects.models import ApiToken
+from projects.services.tokens import hash_key
 
-KEY_PREFIX = "sat_"
 LAST_USED_RESOLUTION = timedelta(minutes=5)
-
-
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def token_create(*, user_id: int, name: str, days: int | None = None) -> tuple[ApiToken, str]:
-    """Make a token and return it with its key (the only time the key exists in clear)."""
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
-    days = settings.API_TOKEN_DEFAULT_DAYS if days is None else days
-    token = ApiToken.objects.create(
-        user_id=user_id,
-        name=name[:100] or "token",
-        key_hash=hash_key(key),
-        prefix=key[len(KEY_PREFIX) : len(KEY_PREFIX) + 8],
-        expires_at=timezone.now() + timedelta(days=days) if days > 0 else None,
-    )
-    return token, key
 
 
 class TokenAuthentication(authentication.BaseAuthentication):

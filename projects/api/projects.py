@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib.auth import authenticate
 from django.db import transaction
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
@@ -20,10 +19,9 @@ from projects import selectors
 from projects.models import ApiToken, Membership, Project
 from projects.permissions import LEADS, REVIEWERS
 from projects.services import projects as project_services
-from projects.services.audit import audit_record
+from projects.services.tokens import token_create, token_revoke
 
 from . import serializers as s
-from .auth import token_create
 from .base import ProjectView
 from .pagination import PagePagination
 
@@ -95,29 +93,13 @@ class TokenListView(APIView):
         if user is None:
             raise NotAuthenticated("Send username and password, or log in first.")
         token, key = token_create(user_id=user.pk, name=v["name"], days=v.get("days"))
-        audit_record(
-            actor_id=user.pk,
-            action="token.create",
-            object_type="token",
-            object_id=token.pk,
-            data={"name": token.name},
-        )
         return Response({**token_payload(token), "token": key}, status=status.HTTP_201_CREATED)
 
 
 class TokenDetailView(APIView):
     @extend_schema(responses={204: None}, tags=["auth"])
     def delete(self, request: Request, token_id: int) -> Response:
-        updated = ApiToken.objects.filter(
-            pk=token_id, user=request.user, revoked_at__isnull=True
-        ).update(revoked_at=timezone.now())
-        if not updated:
-            from rest_framework.exceptions import NotFound
-
-            raise NotFound("No such token.")
-        audit_record(
-            actor_id=request.user.pk, action="token.revoke", object_type="token", object_id=token_id
-        )
+        token_revoke(user_id=request.user.pk, token_id=token_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

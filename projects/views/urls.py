@@ -3,13 +3,15 @@ documents (import, read-only view)."""
 
 from django.urls import path
 
-from . import documents, project
+from . import account, documents, project
 
 app_name = "projects"
 
 urlpatterns = [
     path("", project.project_list, name="list"),
     path("projects/new/", project.project_create, name="create"),
+    path("account/tokens/", account.tokens, name="tokens"),
+    path("account/tokens/<int:token_id>/revoke/", account.token_delete, name="token_delete"),
     path("p/<slug:slug>/", project.project_overview, name="overview"),
     path("p/<slug:slug>/settings/", project.project_settings, name="settings"),
     path("p/<slug:slug>/members/", project.member_set, name="member_set"),
