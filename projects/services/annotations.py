@@ -316,27 +316,53 @@ def _check_endpoints_after_relabel(
         )
 
 
+def _delete_own(
+    access: ProjectAccess,
+    document: Document,
+    *,
+    kind: str,
+    lookup: dict[str, Any],
+    obj_id: object,
+    version: int | None,
+) -> Change:
+    """Delete one span, relation or stance of the caller's annotation. Deleting what is
+    already gone succeeds without a change, so a retried delete is harmless."""
+    annotation = _own_annotation_locked(access, document)
+    related = {
+        "span": annotation.spans,
+        "relation": annotation.relations,
+        "stance": annotation.stances,
+    }[kind]
+    obj = related.filter(**lookup).first()
+    if obj is None:
+        return Change(annotation, None, created=False)
+    _check_version(annotation, version)
+    data = {"start": obj.start, "end": obj.end} if kind == "span" else None
+    obj.delete()
+    _bump(
+        annotation,
+        actor_id=access.user_id,
+        action=f"{kind}.delete",
+        obj_type=kind,
+        obj_id=obj_id,
+        data=data,
+    )
+    return Change(annotation, None)
+
+
 @transaction.atomic
 def span_delete(
     *, access: ProjectAccess, document: Document, span_id: str, version: int | None = None
 ) -> Change:
     """Deleting a span deletes its relations (they have no meaning without it)."""
-    annotation = _own_annotation_locked(access, document)
-    span = annotation.spans.filter(client_id=span_id).first()
-    if span is None:
-        # Already gone: a retried delete succeeds without changing anything.
-        return Change(annotation, None, created=False)
-    _check_version(annotation, version)
-    span.delete()
-    _bump(
-        annotation,
-        actor_id=access.user_id,
-        action="span.delete",
-        obj_type="span",
+    return _delete_own(
+        access,
+        document,
+        kind="span",
+        lookup={"client_id": span_id},
         obj_id=span_id,
-        data={"start": span.start, "end": span.end},
+        version=version,
     )
-    return Change(annotation, None)
 
 
 # --- relations ----------------------------------------------------------------------------
@@ -411,20 +437,14 @@ def relation_create(
 def relation_delete(
     *, access: ProjectAccess, document: Document, relation_id: str, version: int | None = None
 ) -> Change:
-    annotation = _own_annotation_locked(access, document)
-    relation = annotation.relations.filter(client_id=relation_id).first()
-    if relation is None:
-        return Change(annotation, None, created=False)
-    _check_version(annotation, version)
-    relation.delete()
-    _bump(
-        annotation,
-        actor_id=access.user_id,
-        action="relation.delete",
-        obj_type="relation",
+    return _delete_own(
+        access,
+        document,
+        kind="relation",
+        lookup={"client_id": relation_id},
         obj_id=relation_id,
+        version=version,
     )
-    return Change(annotation, None)
 
 
 # --- document stance ----------------------------------------------------------------------
@@ -471,20 +491,14 @@ def stance_set(
 def stance_delete(
     *, access: ProjectAccess, document: Document, target_id: int, version: int | None = None
 ) -> Change:
-    annotation = _own_annotation_locked(access, document)
-    stance = annotation.stances.filter(target_id=target_id).first()
-    if stance is None:
-        return Change(annotation, None, created=False)
-    _check_version(annotation, version)
-    stance.delete()
-    _bump(
-        annotation,
-        actor_id=access.user_id,
-        action="stance.delete",
-        obj_type="stance",
+    return _delete_own(
+        access,
+        document,
+        kind="stance",
+        lookup={"target_id": target_id},
         obj_id=target_id,
+        version=version,
     )
-    return Change(annotation, None)
 
 
 # --- submit and skip ----------------------------------------------------------------------
