@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from .models import Membership, Project, Role
+from .models.query import only_row
 
 EVERY_ROLE = frozenset(Role)
 LEADS = frozenset({Role.LEAD})
@@ -58,8 +59,8 @@ def project_access(
         if str(project_ref).isdigit()
         else {"project__slug": project_ref}
     )
-    membership = (
-        Membership.objects.select_related("project").filter(user_id=user.pk, **lookup).first()
+    membership = only_row(
+        Membership.objects.select_related("project").filter(user_id=user.pk, **lookup)
     )
     if membership is None:
         raise Http404("No such project.")

@@ -11,6 +11,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from projects.models import ApiToken
+from projects.models.query import only_row
 from projects.services.tokens import hash_key
 
 LAST_USED_RESOLUTION = timedelta(minutes=5)
@@ -31,7 +32,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
             key = header[1].decode()
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("Invalid token.") from None
-        token = ApiToken.objects.select_related("user").filter(key_hash=hash_key(key)).first()
+        token = only_row(ApiToken.objects.select_related("user").filter(key_hash=hash_key(key)))
         now = timezone.now()
         if token is None or token.revoked_at is not None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")

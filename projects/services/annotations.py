@@ -34,11 +34,12 @@ from projects.models import (
     Stance,
     StanceTarget,
 )
+from projects.models.query import only_row
 from projects.permissions import ProjectAccess
 
 from .audit import audit_record
 from .errors import Conflict, NotFound, ValidationFailed
-from .projects import scheme_spec
+from .projects import label_rows, scheme_spec
 
 MAX_CLIENT_ID = 64
 
@@ -73,7 +74,7 @@ def _lock_annotation(access: ProjectAccess, document: Document) -> Annotation:
         "annotator_id": access.user_id,
         "kind": AnnotationKind.ANNOTATOR,
     }
-    annotation = Annotation.objects.select_for_update().filter(**lookup).first()
+    annotation = only_row(Annotation.objects.select_for_update().filter(**lookup))
     if annotation is not None:
         return annotation
     try:
@@ -107,11 +108,14 @@ def _bump(
     Annotation.objects.filter(pk=annotation.pk).update(version=F("version") + 1, updated_at=now)
     annotation.version += 1
     annotation.updated_at = now
-    Assignment.objects.filter(
-        document_id=annotation.document_id,
-        annotator_id=annotation.annotator_id,
-        status=AssignmentStatus.ASSIGNED,
-    ).update(status=AssignmentStatus.IN_PROGRESS, updated_at=now)
+    if annotation.version == 1:
+        # The first change starts the work; later changes need not touch the assignment
+        # (assignment_create reads the annotation's state for documents assigned later).
+        Assignment.objects.filter(
+            document_id=annotation.document_id,
+            annotator_id=annotation.annotator_id,
+            status=AssignmentStatus.ASSIGNED,
+        ).update(status=AssignmentStatus.IN_PROGRESS, updated_at=now)
     audit_record(
         actor_id=actor_id,
         action=action,
@@ -150,7 +154,10 @@ def _validate_span(
                 "This project does not allow overlapping spans, and this span overlaps another.",
                 problems=[Problem("overlaps another span", field="span", code="overlap")],
             )
-    return Label.objects.get(project_id=access.project.pk, name=span.label)
+    label = label_rows(access.project).get(span.label)
+    if label is None:  # pragma: no cover - rows always mirror the validated scheme
+        label = Label.objects.get(project_id=access.project.pk, name=span.label)
+    return label
 
 
 def _clean_attributes(attributes: Mapping[str, Any] | None) -> dict[str, str]:
@@ -191,7 +198,7 @@ def span_create(
     annotation = _lock_annotation(access, document)
     cid = _client_id(client_id, "s")
     attrs = _clean_attributes(attributes)
-    existing = annotation.spans.select_related("label").filter(client_id=cid).first()
+    existing = only_row(annotation.spans.select_related("label").filter(client_id=cid))
     if existing is not None:
         if (existing.start, existing.end, existing.label.name, existing.attributes) == (
             start,
@@ -228,10 +235,10 @@ def span_create(
 
 
 def _own_annotation_locked(access: ProjectAccess, document: Document) -> Annotation:
-    annotation = (
-        Annotation.objects.select_for_update()
-        .filter(document=document, annotator_id=access.user_id, kind=AnnotationKind.ANNOTATOR)
-        .first()
+    annotation = only_row(
+        Annotation.objects.select_for_update().filter(
+            document=document, annotator_id=access.user_id, kind=AnnotationKind.ANNOTATOR
+        )
     )
     if annotation is None:
         raise NotFound("You have no annotation of this document yet.")
@@ -248,7 +255,7 @@ def span_update(
     **changes: Any,
 ) -> Change:
     annotation = _own_annotation_locked(access, document)
-    span = annotation.spans.select_related("label").filter(client_id=span_id).first()
+    span = only_row(annotation.spans.select_related("label").filter(client_id=span_id))
     if span is None:
         raise NotFound(f"No span '{span_id}' in your annotation of this document.")
     _check_version(annotation, version)
@@ -333,7 +340,7 @@ def _delete_own(
         "relation": annotation.relations,
         "stance": annotation.stances,
     }[kind]
-    obj = related.filter(**lookup).first()
+    obj = only_row(related.filter(**lookup))
     if obj is None:
         return Change(annotation, None, created=False)
     _check_version(annotation, version)
@@ -381,10 +388,8 @@ def relation_create(
 ) -> Change:
     annotation = _own_annotation_locked(access, document)
     cid = _client_id(client_id, "r")
-    existing = (
-        annotation.relations.select_related("source", "target", "type")
-        .filter(client_id=cid)
-        .first()
+    existing = only_row(
+        annotation.relations.select_related("source", "target", "type").filter(client_id=cid)
     )
     if existing is not None:
         if (existing.source.client_id, existing.target.client_id, existing.type.name) == (
@@ -459,11 +464,11 @@ def stance_set(
     value: str,
     version: int | None = None,
 ) -> Change:
-    target = StanceTarget.objects.filter(project_id=access.project.pk, pk=target_id).first()
+    target = only_row(StanceTarget.objects.filter(project_id=access.project.pk, pk=target_id))
     if target is None:
         raise NotFound(f"No stance target {target_id} in this project.")
     annotation = _lock_annotation(access, document)
-    current = annotation.stances.filter(target=target).first()
+    current = only_row(annotation.stances.filter(target=target))
     if current is not None and current.value == value:
         return Change(annotation, current, created=False)
     _check_version(annotation, version)

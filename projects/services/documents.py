@@ -32,6 +32,7 @@ from projects.models import (
     Stance,
     StanceTarget,
 )
+from projects.models.query import only_row
 
 from .audit import audit_record
 from .errors import Conflict, ValidationFailed
@@ -327,8 +328,26 @@ def assignment_create(
             "Only members with the annotator (or lead) role can be assigned documents.",
             problems=[Problem("not an annotator of this project", field="annotator")],
         )
+    # Work already begun (a lead's own annotation, say) shows in the new assignment's status.
+    started = only_row(
+        Annotation.objects.filter(
+            document_id=document_id, annotator_id=annotator_id, kind=AnnotationKind.ANNOTATOR
+        ).exclude(version=0, status=AnnotationStatus.IN_PROGRESS)
+    )
+    status = AssignmentStatus.ASSIGNED
+    if started is not None:
+        status = {
+            AnnotationStatus.SUBMITTED: AssignmentStatus.SUBMITTED,
+            AnnotationStatus.SKIPPED: AssignmentStatus.SKIPPED,
+        }.get(started.status, AssignmentStatus.IN_PROGRESS)
     assignment, created = Assignment.objects.get_or_create(
-        project=project, document_id=document_id, annotator_id=annotator_id
+        project=project,
+        document_id=document_id,
+        annotator_id=annotator_id,
+        defaults={
+            "status": status,
+            "skip_reason": started.skip_reason if status == AssignmentStatus.SKIPPED else "",
+        },
     )
     if created:
         audit_record(

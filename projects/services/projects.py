@@ -373,3 +373,24 @@ def scheme_spec(project: Project) -> SchemeSpec:
     """The project's scheme as the pure core sees it (parsed from the stored canonical JSON;
     about 35 µs for the demo scheme, so it is not cached)."""
     return parse_scheme(project.scheme or EMPTY_SCHEME)
+
+
+_LABEL_ROWS: dict[tuple[int, int, str], dict[str, Label]] = {}
+
+
+def label_rows(project: Project) -> dict[str, Label]:
+    """The project's label rows by name, read once per process and scheme version.
+
+    Every span write needs its label's row; the rows change only through ``scheme_update``,
+    which bumps ``scheme_version``, so the version is a safe cache key. ``created_at`` is in
+    the key too, so a reused primary key (a test database rolled back) can never hit a stale
+    entry. Callers must not modify the returned rows.
+    """
+    key = (project.pk, project.scheme_version, project.created_at.isoformat())
+    rows = _LABEL_ROWS.get(key)
+    if rows is None:
+        rows = {label.name: label for label in Label.objects.filter(project_id=project.pk)}
+        if len(_LABEL_ROWS) > 500:
+            _LABEL_ROWS.clear()
+        _LABEL_ROWS[key] = rows
+    return rows

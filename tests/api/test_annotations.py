@@ -299,3 +299,28 @@ def test_document_counts_stay_right_under_filters(world: World) -> None:
     ]
     by_annotator = lead.get(base + f"?annotator={world.annotator2.pk}").json()["results"]
     assert [d["assigned"] for d in by_annotator] == [2, 2]
+
+
+def test_assigning_a_document_already_worked_on_shows_the_work_in_its_status(
+    world: World,
+) -> None:
+    doc = world.documents[2]
+    lead = client_for(world.lead)
+    lead.post(url(world, "spans/", doc), {"start": 0, "end": 4, "label": "Claim"}, format="json")
+    lead.post(url(world, "submit/", doc), {}, format="json")
+    r = lead.post(
+        f"/api/v1/projects/{world.project.pk}/assignments/",
+        {"document": doc.pk, "annotator": "lead"},
+        format="json",
+    )
+    assert r.status_code == 201
+    assert r.json()["status"] == "submitted"
+
+
+def test_the_first_change_moves_the_assignment_to_in_progress(world: World) -> None:
+    client = client_for(world.annotator)
+    queue = f"/api/v1/projects/{world.project.pk}/queue/"
+    assert client.get(queue).json()["results"][0]["status"] == "assigned"
+    client.post(url(world, "spans/"), {"start": 0, "end": 4, "label": "Claim"}, format="json")
+    client.post(url(world, "spans/"), {"start": 5, "end": 9, "label": "Claim"}, format="json")
+    assert client.get(queue).json()["results"][0]["status"] == "in_progress"

@@ -183,3 +183,26 @@ def test_the_queue_keeps_a_stable_order(world: World) -> None:
     body: Any = client.get(url).json()
     assert [a["document"] for a in body["results"]] == first == sorted(first)
     assert body["next_document"] == first[1]
+
+
+def test_after_a_rename_new_spans_take_the_new_name_and_the_same_label_row(world: World) -> None:
+    _use_label(world, "Claim")  # warms the per-process label cache at the old version
+    url = f"/api/v1/projects/{world.project.pk}/scheme/"
+    lead = client_for(world.lead)
+    scheme = lead.get(url).json()
+    scheme["span_labels"][0]["name"] = "Assertion"
+    assert lead.put(url, scheme, format="json").status_code == 200
+    doc = world.documents[1]
+    r = client_for(world.annotator).post(
+        f"/api/v1/projects/{world.project.pk}/documents/{doc.pk}/annotation/spans/",
+        {"start": 0, "end": 4, "label": "Assertion"},
+        format="json",
+    )
+    assert r.status_code == 201, r.content
+    assert {s.label_id for s in Span.objects.all()} == {scheme["span_labels"][0]["id"]}
+    old = client_for(world.annotator).post(
+        f"/api/v1/projects/{world.project.pk}/documents/{doc.pk}/annotation/spans/",
+        {"start": 5, "end": 9, "label": "Claim"},
+        format="json",
+    )
+    assert old.status_code == 400
