@@ -15,3 +15,6 @@ urlpatterns = [
     path("api/v1/", include("projects.api.urls")),
     path("", include("projects.views.urls")),
 ]
+
+handler404 = "annotator.errors.not_found"
+handler500 = "annotator.errors.server_error"

@@ -98,3 +98,25 @@ def test_every_environment_variable_the_settings_read_is_documented_in_the_readm
     readme = (ROOT / "README.md").read_text()
     assert names, "no variables found: the pattern is out of date"
     assert sorted(n for n in names if f"`{n}`" not in readme) == []
+
+
+@pytest.mark.django_db
+def test_an_unknown_api_path_answers_in_the_api_error_shape(client: Any) -> None:
+    r = client.get("/api/v1/no-such-thing/")
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.django_db
+def test_an_unknown_page_answers_with_the_site_404_page(client: Any) -> None:
+    r = client.get("/no-such-page/")
+    assert r.status_code == 404
+    assert b"<html" in r.content.lower()
+
+
+def test_a_server_error_on_an_api_path_answers_json_and_says_nothing_changed(rf: Any) -> None:
+    from annotator.errors import server_error
+
+    r = server_error(rf.get("/api/v1/projects/"))
+    assert r.status_code == 500
+    assert "nothing was changed" in r.content.decode()
