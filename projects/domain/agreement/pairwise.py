@@ -1,0 +1,540 @@
+"""Pairwise span and relation measures: span F1, relation F1, label confusion, span attributes.
+
+Everything here compares two annotators on one document at a time and pools counts over
+documents (AGREEMENT.md rule 4), so a corpus is streamed document by document and no span is
+ever compared with a span of another document.
+
+For each pair of annotators present on a document (in sorted order, so "first" and "second" are
+stable and A-vs-B is B-vs-A by construction) the *alignment* of rule 6 is computed once: the
+optimal one-to-one overlap matching of their span extents, ignoring labels. It serves unlabelled
+overlap F1, partial-credit F1, the label confusion matrix, span attributes and aligned relation
+F1. Labelled overlap F1 runs the same matching per label, on same-label spans only.
+
+Spans are compared as sets: two identical spans ``(start, end, label)`` of one annotator count
+once (as relation sets do in the reference computation), and unlabelled modes compare the set of
+extents. Two spans of one annotator with the same extent and different labels ("stacked", as
+INCEpTION calls it) are one argument component for the alignment; since it cannot be said which
+of their labels to compare, such an aligned pair is left out of the confusion matrix and the
+attribute items and counted in ``stacked`` (INCEpTION excludes stacked positions too).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+
+from projects.domain.agreement.coding import CodingAccumulator, CodingReport
+from projects.domain.agreement.matching import overlap_matching
+from projects.domain.agreement.records import AnnotatedDocument, Extent, Span
+from projects.domain.agreement.results import Measure, mean_of, ratio, undefined
+
+__all__ = [
+    "F1Counts",
+    "F1Summary",
+    "LabelConfusion",
+    "PairF1",
+    "PairwiseAccumulator",
+    "RelationReport",
+    "SpanF1Report",
+    "attribute_agreement",
+    "label_confusion",
+    "relation_f1",
+    "span_f1",
+]
+
+_BOTH_EMPTY = "neither annotator marked anything (F1 = 0/0)"
+_NO_PAIRS = "no document has two or more annotators"
+Pair = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class F1Counts:
+    """Pooled counts of one annotator pair: the first annotator is the reference.
+
+    ``matched`` is a float only for partial credit (an overlap-only pair counts 0.5).
+    """
+
+    matched: float
+    first: int
+    second: int
+
+    @property
+    def precision(self) -> Measure:
+        return ratio(self.matched, self.second, self.second, "the second annotator marked nothing")
+
+    @property
+    def recall(self) -> Measure:
+        return ratio(self.matched, self.first, self.first, "the first annotator marked nothing")
+
+    @property
+    def f1(self) -> Measure:
+        total = self.first + self.second
+        return ratio(2 * self.matched, total, total, _BOTH_EMPTY)
+
+
+@dataclass(frozen=True)
+class PairF1:
+    """One annotator pair, counts pooled over the ``documents`` both submitted.
+
+    ``macro`` is the mean of the per-label F1 over labels either annotator used (``n`` = labels).
+    """
+
+    annotators: Pair
+    documents: int
+    micro: F1Counts
+    per_label: Mapping[str, F1Counts]
+    macro: Measure
+
+
+@dataclass(frozen=True)
+class F1Summary:
+    """One matching mode: the mean over annotator pairs, and the pair matrix behind it.
+
+    ``f1``, ``macro`` and each ``per_label`` entry are means over the pairs where the figure is
+    defined (``n`` = those pairs). Unlabelled modes have no labels: ``per_label`` is empty and
+    ``macro`` undefined.
+    """
+
+    mode: str
+    f1: Measure
+    macro: Measure
+    per_label: Mapping[str, Measure]
+    pairs: Mapping[Pair, PairF1]
+
+
+@dataclass(frozen=True)
+class SpanF1Report:
+    """Span F1 in every mode of §3.3, plus the worst documents for labelled overlap F1."""
+
+    exact_labelled: F1Summary
+    exact_unlabelled: F1Summary
+    overlap_labelled: F1Summary
+    overlap_unlabelled: F1Summary
+    partial_credit: F1Summary
+    per_document: tuple[tuple[str, Measure], ...]
+
+
+@dataclass(frozen=True)
+class RelationReport:
+    """Relation F1 (§4): exact endpoints, and endpoints mapped through the span alignment.
+
+    The chance-corrected extras code every ``(source, target)`` extent pair linked by anyone as
+    one item: ``coding_none`` gives an annotator who did not link it the value ``"none"``;
+    ``coding_missing`` treats them as missing (INCEpTION), so it measures agreement on the type
+    *given* both linked, and can be 1.0 while F1 is poor: never show it alone. An annotator who
+    linked one pair with two types is left out of that item (counted in ``ambiguous``).
+    """
+
+    exact_labelled: F1Summary
+    exact_unlabelled: F1Summary
+    aligned_labelled: F1Summary
+    aligned_unlabelled: F1Summary
+    coding_none: CodingReport
+    coding_missing: CodingReport
+    ambiguous: int
+
+
+@dataclass(frozen=True)
+class LabelConfusion:
+    """Labels of aligned spans; ``None`` stands for "no aligned span" (a missed or extra span).
+
+    ``pairs`` holds one matrix per annotator pair (rows = first annotator). ``counts`` pools them
+    over both orders of every pair, so it is symmetric, like a coincidence matrix: an agreeing
+    aligned pair adds 2 to its diagonal cell. ``aligned`` counts aligned span pairs, ``stacked``
+    the aligned pairs left out because an extent carried several labels.
+    """
+
+    counts: Mapping[tuple[str | None, str | None], int]
+    pairs: Mapping[Pair, Mapping[tuple[str | None, str | None], int]]
+    labels: tuple[str, ...]
+    aligned: int
+    unaligned: int
+    stacked: int
+
+
+class _Annotation:
+    """One annotator's spans and relations on one document, indexed for the comparisons."""
+
+    __slots__ = ("at", "by_label", "extents", "labelled", "relations", "relations_unlabelled")
+
+    def __init__(self) -> None:
+        self.labelled: set[tuple[int, int, str]] = set()
+        self.by_label: dict[str, list[Extent]] = {}
+        self.at: dict[Extent, list[Span]] = {}
+        self.extents: list[Extent] = []
+        self.relations: set[tuple[Extent, Extent, str]] = set()
+        self.relations_unlabelled: set[tuple[Extent, Extent]] = set()
+
+    def add_span(self, span: Span) -> None:
+        key = (span.start, span.end, span.label)
+        if key in self.labelled:
+            return
+        self.labelled.add(key)
+        self.by_label.setdefault(span.label, []).append(span.extent)
+        self.at.setdefault(span.extent, []).append(span)
+
+    def finish(self) -> None:
+        self.extents = sorted(self.at)
+        for extents in self.by_label.values():
+            extents.sort()
+
+
+def _by_annotator(document: AnnotatedDocument) -> dict[str, _Annotation]:
+    annotations = {a: _Annotation() for a in document.annotators}
+    for span in document.spans:
+        annotations[span.annotator].add_span(span)
+    for relation in document.relations:
+        annotation = annotations[relation.annotator]
+        annotation.relations.add((relation.source, relation.target, relation.type))
+        annotation.relations_unlabelled.add((relation.source, relation.target))
+    for annotation in annotations.values():
+        annotation.finish()
+    return annotations
+
+
+class _Pooled:
+    """mode -> pair -> label (``None`` for unlabelled) -> [matched, first, second]."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, dict[Pair, dict[str | None, list[float]]]] = {}
+        self.documents: Counter[Pair] = Counter()
+
+    def add(
+        self, mode: str, pair: Pair, label: str | None, matched: float, first: int, second: int
+    ) -> None:
+        cell = self.counts.setdefault(mode, {}).setdefault(pair, {}).get(label)
+        if cell is None:
+            self.counts[mode][pair][label] = [matched, first, second]
+        else:
+            cell[0] += matched
+            cell[1] += first
+            cell[2] += second
+
+    def summary(self, mode: str, *, labelled: bool) -> F1Summary:
+        pairs: dict[Pair, PairF1] = {}
+        for pair in sorted(self.documents):
+            cells = self.counts.get(mode, {}).get(pair, {})
+            if labelled:
+                per_label = {
+                    label: F1Counts(cell[0], int(cell[1]), int(cell[2]))
+                    for label, cell in sorted(cells.items())
+                    if label
+                }
+                micro = F1Counts(
+                    sum(c.matched for c in per_label.values()),
+                    sum(c.first for c in per_label.values()),
+                    sum(c.second for c in per_label.values()),
+                )
+                macro = mean_of((c.f1 for c in per_label.values()), _BOTH_EMPTY)
+            else:
+                matched, first, second = cells.get(None, [0.0, 0, 0])
+                micro, per_label = F1Counts(matched, int(first), int(second)), {}
+                macro = undefined("an unlabelled mode has no labels")
+            pairs[pair] = PairF1(pair, self.documents[pair], micro, per_label, macro)
+        if not pairs:
+            nothing = undefined(_NO_PAIRS)
+            return F1Summary(mode, nothing, nothing, {}, pairs)
+        labels = sorted({label for p in pairs.values() for label in p.per_label})
+        per_label_mean = {
+            label: mean_of(
+                (p.per_label[label].f1 for p in pairs.values() if label in p.per_label),
+                _BOTH_EMPTY,
+            )
+            for label in labels
+        }
+        return F1Summary(
+            mode,
+            mean_of((p.micro.f1 for p in pairs.values()), _BOTH_EMPTY),
+            mean_of((p.macro for p in pairs.values()), _BOTH_EMPTY)
+            if labelled
+            else undefined("an unlabelled mode has no labels"),
+            per_label_mean,
+            pairs,
+        )
+
+
+def _cells(
+    counts: Counter[str],
+    first: Mapping[str, Sequence[object]],
+    second: Mapping[str, Sequence[object]],
+) -> Iterable[tuple[str, int, int, int]]:
+    """(label, matched, first, second) for every label either annotator used."""
+    for label in first.keys() | second.keys():
+        yield label, counts.get(label, 0), len(first.get(label, ())), len(second.get(label, ()))
+
+
+@dataclass
+class PairwiseAccumulator:
+    """Streams documents and pools every pairwise comparison; each part can be switched off."""
+
+    spans: bool = True
+    relations: bool = True
+    confusion: bool = True
+    attributes: bool = True
+    attribute_names: frozenset[str] | None = None
+    _pooled: _Pooled = field(default_factory=_Pooled)
+    _relations: _Pooled = field(default_factory=_Pooled)
+    _per_document: list[tuple[str, Measure]] = field(default_factory=list)
+    _confusion: dict[Pair, Counter[tuple[str | None, str | None]]] = field(default_factory=dict)
+    _aligned: int = 0
+    _unaligned: int = 0
+    _stacked: int = 0
+    _attribute_values: Counter[tuple[Pair, str, str | None, str | None]] = field(
+        default_factory=Counter
+    )
+    _relation_none: CodingAccumulator = field(default_factory=CodingAccumulator)
+    _relation_missing: CodingAccumulator = field(default_factory=CodingAccumulator)
+    _ambiguous: int = 0
+
+    def add(self, document: AnnotatedDocument) -> None:
+        annotations = _by_annotator(document)
+        document_f1: list[Measure] = []
+        for pair in combinations(sorted(annotations), 2):
+            a, b = annotations[pair[0]], annotations[pair[1]]
+            self._pooled.documents[pair] += 1
+            self._relations.documents[pair] += 1
+            alignment = overlap_matching(a.extents, b.extents)
+            aligned = [(a.extents[i], b.extents[j]) for i, j in alignment]
+            if self.spans:
+                document_f1.append(self._add_span_f1(pair, a, b, aligned))
+            if self.relations:
+                self._add_relations(pair, a, b, aligned)
+            if self.confusion or self.attributes:
+                self._add_aligned_labels(pair, a, b, aligned)
+        if self.relations:
+            self._add_relation_items(annotations)
+        if self.spans:
+            self._per_document.append(
+                (document.doc_id, mean_of(document_f1, _BOTH_EMPTY if document_f1 else _NO_PAIRS))
+            )
+
+    def _add_span_f1(
+        self, pair: Pair, a: _Annotation, b: _Annotation, aligned: list[tuple[Extent, Extent]]
+    ) -> Measure:
+        pooled = self._pooled
+        exact: Counter[str] = Counter(label for _, _, label in a.labelled & b.labelled)
+        overlap: Counter[str] = Counter()
+        for label, extents in a.by_label.items():
+            other = b.by_label.get(label)
+            if other:
+                overlap[label] = len(overlap_matching(extents, other))
+        matched = first = second = 0
+        for label, hit, n_a, n_b in _cells(exact, a.by_label, b.by_label):
+            pooled.add("exact_labelled", pair, label, hit, n_a, n_b)
+        for label, hit, n_a, n_b in _cells(overlap, a.by_label, b.by_label):
+            pooled.add("overlap_labelled", pair, label, hit, n_a, n_b)
+            matched, first, second = matched + hit, first + n_a, second + n_b
+        n_a, n_b = len(a.extents), len(b.extents)
+        same = len(a.at.keys() & b.at.keys())
+        pooled.add("exact_unlabelled", pair, None, same, n_a, n_b)
+        pooled.add("overlap_unlabelled", pair, None, len(aligned), n_a, n_b)
+        credit = sum(1.0 if x == y else 0.5 for x, y in aligned)
+        pooled.add("partial_credit_unlabelled", pair, None, credit, n_a, n_b)
+        return F1Counts(matched, first, second).f1
+
+    def _add_relations(
+        self, pair: Pair, a: _Annotation, b: _Annotation, aligned: list[tuple[Extent, Extent]]
+    ) -> None:
+        pooled = self._relations
+        n_a, n_b = len(a.relations), len(b.relations)
+        if not (n_a or n_b):
+            return
+        first_types = Counter(t for _, _, t in a.relations)
+        second_types = Counter(t for _, _, t in b.relations)
+        mapping = dict(aligned)
+        mapped = {
+            (mapping[s], mapping[t], kind)
+            for s, t, kind in a.relations
+            if s in mapping and t in mapping
+        }
+        mapped_unlabelled = {
+            (mapping[s], mapping[t])
+            for s, t in a.relations_unlabelled
+            if s in mapping and t in mapping
+        }
+        for mode, hits in (
+            ("exact_labelled", a.relations & b.relations),
+            ("aligned_labelled", mapped & b.relations),
+        ):
+            per_type = Counter(kind for _, _, kind in hits)
+            for kind in first_types.keys() | second_types.keys():
+                pooled.add(mode, pair, kind, per_type[kind], first_types[kind], second_types[kind])
+        n_a, n_b = len(a.relations_unlabelled), len(b.relations_unlabelled)
+        exact_hits = len(a.relations_unlabelled & b.relations_unlabelled)
+        pooled.add("exact_unlabelled", pair, None, exact_hits, n_a, n_b)
+        aligned_hits = len(mapped_unlabelled & b.relations_unlabelled)
+        pooled.add("aligned_unlabelled", pair, None, aligned_hits, n_a, n_b)
+
+    def _add_relation_items(self, annotations: Mapping[str, _Annotation]) -> None:
+        linked: dict[tuple[Extent, Extent], dict[str, str | None]] = {}
+        for name in sorted(annotations):
+            for source, target, kind in annotations[name].relations:
+                item = linked.setdefault((source, target), {})
+                if name in item:
+                    item[name] = None  # two types on one pair: no single value to compare
+                    self._ambiguous += 1
+                else:
+                    item[name] = kind
+        names = sorted(annotations)
+        with_missing = self._relation_missing.signatures
+        with_none = self._relation_none.signatures
+        for item in linked.values():
+            # Signatures built directly in annotator order (this runs for every linked pair).
+            missing: list[tuple[str, Hashable]] = []
+            none: list[tuple[str, Hashable]] = []
+            for name in names:
+                value = item.get(name, "")
+                if value is None:
+                    continue
+                if value:
+                    missing.append((name, value))
+                none.append((name, value or "none"))
+            if missing:
+                with_missing[tuple(missing)] += 1
+            with_none[tuple(none)] += 1
+
+    def _add_aligned_labels(
+        self, pair: Pair, a: _Annotation, b: _Annotation, aligned: list[tuple[Extent, Extent]]
+    ) -> None:
+        matrix = self._confusion.setdefault(pair, Counter())
+        seen_a: set[Extent] = set()
+        seen_b: set[Extent] = set()
+        for x, y in aligned:
+            seen_a.add(x)
+            seen_b.add(y)
+            spans_a, spans_b = a.at[x], b.at[y]
+            if len(spans_a) != 1 or len(spans_b) != 1:
+                self._stacked += 1
+                continue
+            span_a, span_b = spans_a[0], spans_b[0]
+            self._aligned += 1
+            if self.confusion:
+                matrix[(span_a.label, span_b.label)] += 1
+            if self.attributes and (span_a.attributes or span_b.attributes):
+                # Raw counts now, item signatures once at the end: this runs for every aligned
+                # pair in the corpus.
+                values = self._attribute_values
+                attributes_b = span_b.attributes
+                for name, value in span_a.attributes.items():
+                    values[(pair, name, value, attributes_b.get(name))] += 1
+                for name, value in attributes_b.items():
+                    if name not in span_a.attributes:
+                        values[(pair, name, None, value)] += 1
+        if self.confusion:
+            for extent, spans in a.at.items():
+                if extent not in seen_a:
+                    for span in spans:
+                        matrix[(span.label, None)] += 1
+                        self._unaligned += 1
+            for extent, spans in b.at.items():
+                if extent not in seen_b:
+                    for span in spans:
+                        matrix[(None, span.label)] += 1
+                        self._unaligned += 1
+
+    def span_report(self) -> SpanF1Report:
+        pooled = self._pooled
+        return SpanF1Report(
+            exact_labelled=pooled.summary("exact_labelled", labelled=True),
+            exact_unlabelled=pooled.summary("exact_unlabelled", labelled=False),
+            overlap_labelled=pooled.summary("overlap_labelled", labelled=True),
+            overlap_unlabelled=pooled.summary("overlap_unlabelled", labelled=False),
+            partial_credit=pooled.summary("partial_credit_unlabelled", labelled=False),
+            per_document=tuple(sorted(self._per_document, key=_worst_first)),
+        )
+
+    def relation_report(self) -> RelationReport:
+        pooled = self._relations
+        return RelationReport(
+            exact_labelled=pooled.summary("exact_labelled", labelled=True),
+            exact_unlabelled=pooled.summary("exact_unlabelled", labelled=False),
+            aligned_labelled=pooled.summary("aligned_labelled", labelled=True),
+            aligned_unlabelled=pooled.summary("aligned_unlabelled", labelled=False),
+            coding_none=self._relation_none.report(),
+            coding_missing=self._relation_missing.report(),
+            ambiguous=self._ambiguous,
+        )
+
+    def confusion_report(self) -> LabelConfusion:
+        pooled: Counter[tuple[str | None, str | None]] = Counter()
+        for matrix in self._confusion.values():
+            for (x, y), count in matrix.items():
+                pooled[(x, y)] += count
+                pooled[(y, x)] += count
+        labels = sorted({label for cell in pooled for label in cell if label is not None})
+        return LabelConfusion(
+            counts=dict(pooled),
+            pairs={pair: dict(matrix) for pair, matrix in sorted(self._confusion.items())},
+            labels=tuple(labels),
+            aligned=self._aligned,
+            unaligned=self._unaligned,
+            stacked=self._stacked,
+        )
+
+    def attribute_reports(self) -> dict[str, CodingReport]:
+        names = self.attribute_names
+        accumulators: dict[str, CodingAccumulator] = {}
+        for (pair, name, value_a, value_b), count in self._attribute_values.items():
+            if names is not None and name not in names:
+                continue
+            signature: list[tuple[str, Hashable]] = []
+            if value_a is not None:
+                signature.append((pair[0], value_a))
+            if value_b is not None:
+                signature.append((pair[1], value_b))
+            accumulator = accumulators.setdefault(name, CodingAccumulator())
+            accumulator.signatures[tuple(signature)] += count
+        return {name: acc.report() for name, acc in sorted(accumulators.items())}
+
+
+def _worst_first(entry: tuple[str, Measure]) -> tuple[bool, float, str]:
+    value = entry[1].value
+    return (value is None, value if value is not None else 0.0, entry[0])
+
+
+def _run(documents: Iterable[AnnotatedDocument], **parts: bool) -> PairwiseAccumulator:
+    accumulator = PairwiseAccumulator(
+        spans=parts.get("spans", False),
+        relations=parts.get("relations", False),
+        confusion=parts.get("confusion", False),
+        attributes=parts.get("attributes", False),
+    )
+    for document in documents:
+        accumulator.add(document)
+    return accumulator
+
+
+def span_f1(documents: Iterable[AnnotatedDocument]) -> SpanF1Report:
+    """Pairwise span F1 in every matching mode, counts pooled over documents (§3.3)."""
+    return _run(documents, spans=True).span_report()
+
+
+def relation_f1(documents: Iterable[AnnotatedDocument]) -> RelationReport:
+    """Pairwise relation F1, exact and aligned endpoints, labelled and unlabelled (§4)."""
+    return _run(documents, relations=True).relation_report()
+
+
+def label_confusion(documents: Iterable[AnnotatedDocument]) -> LabelConfusion:
+    """The label confusion matrix over aligned spans (rule 6)."""
+    return _run(documents, confusion=True).confusion_report()
+
+
+def attribute_agreement(
+    documents: Iterable[AnnotatedDocument], *, names: Iterable[str] | None = None
+) -> dict[str, CodingReport]:
+    """Coding agreement on span attributes; each aligned span pair is one item (rule 6).
+
+    ``names`` restricts the attributes measured (default: every attribute seen).
+    """
+    accumulator = PairwiseAccumulator(
+        spans=False,
+        relations=False,
+        confusion=False,
+        attributes=True,
+        attribute_names=None if names is None else frozenset(names),
+    )
+    for document in documents:
+        accumulator.add(document)
+    return accumulator.attribute_reports()
