@@ -6,16 +6,25 @@ Blind mode is enforced here, not in templates: every read of annotations goes th
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import groupby
 from typing import Any
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.core.cache import cache
+from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
+from .domain import agreement
+from .domain.agreement.serialize import to_jsonable
 from .models import (
     Annotation,
     AnnotationKind,
+    AnnotationStatus,
     Assignment,
     AssignmentStatus,
     Document,
@@ -332,3 +341,181 @@ def assignments_list(
     if documents is not None:
         qs = qs.filter(document_id__in=list(documents))
     return qs.order_by("document_id", "annotator_id")
+
+
+# --- review: agreement --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgreementFilters:
+    """What the agreement page and API may narrow the figures to."""
+
+    labels: tuple[str, ...] = ()
+    annotators: tuple[str, ...] = ()
+    submitted_from: datetime | None = None
+    submitted_until: datetime | None = None
+
+    def cache_part(self) -> str:
+        return json.dumps(
+            [
+                sorted(self.labels),
+                sorted(self.annotators),
+                self.submitted_from.isoformat() if self.submitted_from else None,
+                self.submitted_until.isoformat() if self.submitted_until else None,
+            ]
+        )
+
+
+def _submitted_annotations(project: Project, filters: AgreementFilters) -> QuerySet[Annotation]:
+    qs = Annotation.objects.filter(
+        project=project, kind=AnnotationKind.ANNOTATOR, status=AnnotationStatus.SUBMITTED
+    )
+    if filters.annotators:
+        qs = qs.filter(annotator__username__in=filters.annotators)
+    if filters.submitted_from:
+        qs = qs.filter(submitted_at__gte=filters.submitted_from)
+    if filters.submitted_until:
+        qs = qs.filter(submitted_at__lt=filters.submitted_until)
+    return qs
+
+
+def agreement_inputs(
+    project: Project, filters: AgreementFilters = AgreementFilters()
+) -> tuple[Iterator[agreement.AnnotatedDocument], Iterator[agreement.DocumentStance]]:
+    """Submitted annotations as the pure measures read them, grouped by document.
+
+    Three streamed queries (annotations, spans, relations) walked in lockstep by document id,
+    plus one for stances: memory holds one document at a time, and the number of queries
+    does not grow with the project.
+    """
+    annotations = _submitted_annotations(project, filters)
+    heads = (
+        annotations.order_by("document_id", "annotator__username")
+        .values_list("pk", "document_id", "document__length", "annotator__username")
+        .iterator(chunk_size=2000)
+    )
+    spans_qs = Span.objects.filter(annotation__in=annotations)
+    relations_qs = Relation.objects.filter(annotation__in=annotations)
+    if filters.labels:
+        spans_qs = spans_qs.filter(label__name__in=filters.labels)
+        relations_qs = relations_qs.filter(
+            source__label__name__in=filters.labels, target__label__name__in=filters.labels
+        )
+    spans = (
+        spans_qs.order_by("annotation__document_id", "annotation_id", "start", "end", "pk")
+        .values_list(
+            "annotation__document_id",
+            "annotation_id",
+            "start",
+            "end",
+            "label__name",
+            "attributes",
+        )
+        .iterator(chunk_size=5000)
+    )
+    relations = (
+        relations_qs.order_by("annotation__document_id", "annotation_id", "pk")
+        .values_list(
+            "annotation__document_id",
+            "annotation_id",
+            "source__start",
+            "source__end",
+            "target__start",
+            "target__end",
+            "type__name",
+        )
+        .iterator(chunk_size=5000)
+    )
+
+    def documents() -> Iterator[agreement.AnnotatedDocument]:
+        span_rows = _Lookahead(spans)
+        relation_rows = _Lookahead(relations)
+        for doc_id, group in groupby(heads, key=lambda row: row[1]):
+            rows = list(group)
+            who = {pk: name for pk, _doc, _len, name in rows}
+            key = str(doc_id)
+            doc_spans = tuple(
+                agreement.Span(key, who[ann], start, end, label, attributes or {})
+                for _d, ann, start, end, label, attributes in span_rows.take(doc_id)
+                if ann in who
+            )
+            doc_relations = tuple(
+                agreement.Relation(key, who[ann], (s0, s1), (t0, t1), rtype)
+                for _d, ann, s0, s1, t0, t1, rtype in relation_rows.take(doc_id)
+                if ann in who
+            )
+            yield agreement.AnnotatedDocument(
+                doc_id=key,
+                text_length=rows[0][2],
+                annotators=tuple(who.values()),
+                spans=doc_spans,
+                relations=doc_relations,
+            )
+
+    def stances() -> Iterator[agreement.DocumentStance]:
+        for doc_id, name, target, value in (
+            Stance.objects.filter(annotation__in=annotations)
+            .order_by("annotation__document_id", "annotation__annotator__username", "target_id")
+            .values_list(
+                "annotation__document_id",
+                "annotation__annotator__username",
+                "target__name",
+                "value",
+            )
+            .iterator(chunk_size=5000)
+        ):
+            yield agreement.DocumentStance(str(doc_id), name, target, value)
+
+    return documents(), stances()
+
+
+class _Lookahead:
+    """Rows of a stream sorted by document id, taken one document at a time."""
+
+    def __init__(self, rows: Iterator[tuple[Any, ...]]) -> None:
+        self._rows = rows
+        self._next: tuple[Any, ...] | None = next(rows, None)
+
+    def take(self, doc_id: int) -> list[tuple[Any, ...]]:
+        out = []
+        while self._next is not None and self._next[0] <= doc_id:
+            if self._next[0] == doc_id:
+                out.append(self._next)
+            self._next = next(self._rows, None)
+        return out
+
+
+def agreement_fingerprint(project: Project) -> str:
+    """Changes whenever any annotation of the project changes (every change bumps its version
+    and ``updated_at``), is added or removed, or the scheme changes: the cache key."""
+    row = Annotation.objects.filter(project=project).aggregate(
+        n=Count("pk"), latest=Max("updated_at"), versions=Sum("version")
+    )
+    latest = row["latest"].isoformat() if row["latest"] else ""
+    return f"{project.pk}:{project.scheme_version}:{row['n']}:{row['versions']}:{latest}"
+
+
+def agreement_for(project: Project, filters: AgreementFilters = AgreementFilters()) -> Any:
+    """The project's agreement report as JSON values, cached until an annotation changes."""
+    attribute_names = [
+        a["name"] for a in project.scheme.get("span_attributes", []) if isinstance(a, dict)
+    ]
+    key = (
+        "agreement:"
+        + hashlib.sha256(
+            (agreement_fingerprint(project) + filters.cache_part()).encode()
+        ).hexdigest()
+    )
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    documents, stances = agreement_inputs(project, filters)
+    report = agreement.agreement_report(
+        documents,
+        stances,
+        stance_order=project.scheme.get("stance_values") or None,
+        attribute_names=attribute_names,
+    )
+    data = to_jsonable(report)
+    cache.set(key, data, timeout=24 * 3600)
+    return data

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import annotations, documents, projects
+from . import annotations, documents, projects, review
 
 app_name = "api"
 
@@ -49,4 +49,6 @@ urlpatterns = [
     path(A + "stances/<int:target_id>/", annotations.StanceView.as_view(), name="stance"),
     path(A + "submit/", annotations.SubmitView.as_view(), name="submit"),
     path(A + "skip/", annotations.SkipView.as_view(), name="skip"),
+    # review
+    path(P + "agreement/", review.AgreementView.as_view(), name="agreement"),
 ]

@@ -105,6 +105,7 @@ MATRIX = [
     ),
     Row("post", "projects/{p}/documents/{d}/annotation/submit/", ANNOTATORS, {}),
     Row("post", "projects/{p}/documents/{d}/annotation/skip/", ANNOTATORS, {"reason": "off topic"}),
+    Row("get", "projects/{p}/agreement/", REVIEWERS_200),
 ]
 
 GLOBAL = [

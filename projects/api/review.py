@@ -1,0 +1,78 @@
+"""Review: agreement figures (AGREEMENT.md) as JSON."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from projects import selectors
+from projects.permissions import REVIEWERS
+from projects.services.errors import ValidationFailed
+
+from .base import ProjectView
+
+
+def _listed(request: Request, name: str) -> tuple[str, ...]:
+    values: list[str] = []
+    for raw in request.query_params.getlist(name):
+        values += [v.strip() for v in raw.split(",") if v.strip()]
+    return tuple(values)
+
+
+def _moment(request: Request, name: str) -> datetime | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    moment = parse_datetime(raw)
+    if moment is None:
+        day = parse_date(raw)
+        if day is None:
+            raise ValidationFailed(f"{name} must be a date (2026-11-27) or an ISO date-time.")
+        moment = datetime.combine(day, time.min)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, timezone.get_current_timezone())
+    return moment
+
+
+class AgreementView(ProjectView):
+    roles = {"GET": REVIEWERS}
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("label", str, description="Only these labels (comma-separated)."),
+            OpenApiParameter("annotator", str, description="Only these annotators (usernames)."),
+            OpenApiParameter("from", str, description="Submitted on or after (date/date-time)."),
+            OpenApiParameter("until", str, description="Submitted before (date/date-time)."),
+        ],
+        responses={200: dict},
+        tags=["review"],
+        description="Inter-annotator agreement over submitted annotations: span F1 (exact and "
+        "overlap, labelled and unlabelled, per label), unitizing alpha, relation F1 (exact and "
+        "aligned), label confusion, span attributes and document stance (Cohen, Fleiss, "
+        "Krippendorff). Every figure is {value, n, reason}: value is null with a reason where "
+        "the measure is undefined. Cached until an annotation changes.",
+    )
+    def get(self, request: Request, project_id: str) -> Response:
+        filters = selectors.AgreementFilters(
+            labels=_listed(request, "label"),
+            annotators=_listed(request, "annotator"),
+            submitted_from=_moment(request, "from"),
+            submitted_until=_moment(request, "until"),
+        )
+        report = selectors.agreement_for(self.access.project, filters)
+        return Response(
+            {
+                "filters": {
+                    "label": list(filters.labels),
+                    "annotator": list(filters.annotators),
+                    "from": filters.submitted_from,
+                    "until": filters.submitted_until,
+                },
+                "report": report,
+            }
+        )
