@@ -166,46 +166,38 @@ def document_get(access: ProjectAccess, document_id: int | str) -> Document:
 # --- annotations --------------------------------------------------------------------------
 
 
-def _annotation_queryset() -> QuerySet[Annotation]:
-    return Annotation.objects.select_related("annotator").prefetch_related(
-        Prefetch(
-            "spans", queryset=Span.objects.select_related("label").order_by("start", "end", "pk")
-        ),
-        Prefetch(
-            "relations",
-            queryset=Relation.objects.select_related("source", "target", "type").order_by("pk"),
-        ),
-        Prefetch(
-            "stances",
-            queryset=Stance.objects.select_related("target").order_by(
-                "target__position", "target_id"
-            ),
-        ),
-    )
-
-
-def own_annotation(access: ProjectAccess, document: Document) -> Annotation | None:
-    return (
-        _annotation_queryset()
-        .filter(document=document, annotator_id=access.user_id, kind=AnnotationKind.ANNOTATOR)
-        .first()
-    )
+def _visible(access: ProjectAccess, document: Document) -> QuerySet[Annotation]:
+    """Blind mode lives here: an annotator sees only their own annotation; reviewers and
+    leads everyone's and the gold."""
+    qs = Annotation.objects.filter(document=document)
+    if not access.sees_all_annotations:
+        qs = qs.filter(annotator_id=access.user_id, kind=AnnotationKind.ANNOTATOR)
+    return qs
 
 
 def annotations_visible(access: ProjectAccess, document: Document) -> list[Annotation]:
-    """All annotations of the document the caller may see: in blind mode an annotator sees only
-    their own; reviewers and leads see everyone's and the gold."""
-    qs = _annotation_queryset().filter(document=document)
-    if not access.sees_all_annotations:
-        qs = qs.filter(annotator_id=access.user_id, kind=AnnotationKind.ANNOTATOR)
-    return list(qs.order_by("kind", "annotator__username"))
-
-
-def annotation_visible(access: ProjectAccess, document: Document, annotation_id: int) -> Annotation:
-    qs = _annotation_queryset().filter(document=document, pk=annotation_id)
-    if not access.sees_all_annotations:
-        qs = qs.filter(annotator_id=access.user_id)
-    return qs.get()
+    """Model instances with their spans, relations and stances, for the pages."""
+    return list(
+        _visible(access, document)
+        .select_related("annotator")
+        .prefetch_related(
+            Prefetch(
+                "spans",
+                queryset=Span.objects.select_related("label").order_by("start", "end", "pk"),
+            ),
+            Prefetch(
+                "relations",
+                queryset=Relation.objects.select_related("source", "target", "type").order_by("pk"),
+            ),
+            Prefetch(
+                "stances",
+                queryset=Stance.objects.select_related("target").order_by(
+                    "target__position", "target_id"
+                ),
+            ),
+        )
+        .order_by("kind", "annotator__username")
+    )
 
 
 def span_payload(span: Span, text: str) -> dict[str, Any]:
@@ -232,46 +224,119 @@ def stance_payload(stance: Stance) -> dict[str, Any]:
     return {"target_id": stance.target_id, "target": stance.target.name, "value": stance.value}
 
 
-def annotation_payload(
-    annotation: Annotation | None, document: Document, *, annotator: str | None = None
-) -> dict[str, Any]:
-    """An annotation with its spans (each with its text), relations and stances. ``None``
-    gives the empty annotation a caller has before their first change (version 0)."""
-    if annotation is None:
-        return {
-            "id": None,
+def empty_annotation_payload(document: Document, annotator: str) -> dict[str, Any]:
+    """The annotation a caller has before their first change (version 0)."""
+    return {
+        "id": None,
+        "document": document.pk,
+        "annotator": annotator,
+        "gold": False,
+        "status": "not_started",
+        "version": 0,
+        "skip_reason": "",
+        "submitted_at": None,
+        "updated_at": None,
+        "spans": [],
+        "relations": [],
+        "stances": [],
+    }
+
+
+def annotation_payloads(
+    annotations: QuerySet[Annotation], document: Document
+) -> list[dict[str, Any]]:
+    """Annotations of one document with their spans (each with its text), relations and
+    stances: four queries of plain rows whatever their number, no model instances. This is
+    the annotation page's read path, so it is kept lean."""
+    heads = list(
+        annotations.order_by("kind", "annotator__username", "pk").values_list(
+            "pk",
+            "annotator__username",
+            "kind",
+            "status",
+            "version",
+            "skip_reason",
+            "submitted_at",
+            "updated_at",
+        )
+    )
+    if not heads:
+        return []
+    ids = [h[0] for h in heads]
+    text = document.text
+    spans: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for ann, cid, start, end, label, attributes in (
+        Span.objects.filter(annotation_id__in=ids)
+        .order_by("annotation_id", "start", "end", "pk")
+        .values_list("annotation_id", "client_id", "start", "end", "label__name", "attributes")
+    ):
+        spans[ann].append(
+            {
+                "id": cid,
+                "start": start,
+                "end": end,
+                "label": label,
+                "text": text[start:end],
+                "attributes": attributes,
+            }
+        )
+    relations: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for ann, cid, source, target, rtype in (
+        Relation.objects.filter(annotation_id__in=ids)
+        .order_by("annotation_id", "pk")
+        .values_list(
+            "annotation_id", "client_id", "source__client_id", "target__client_id", "type__name"
+        )
+    ):
+        relations[ann].append({"id": cid, "from": source, "to": target, "type": rtype})
+    stances: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for ann, target_id, target, value in (
+        Stance.objects.filter(annotation_id__in=ids)
+        .order_by("annotation_id", "target__position", "target_id")
+        .values_list("annotation_id", "target_id", "target__name", "value")
+    ):
+        stances[ann].append({"target_id": target_id, "target": target, "value": value})
+    return [
+        {
+            "id": pk,
             "document": document.pk,
             "annotator": annotator,
-            "gold": False,
-            "status": "not_started",
-            "version": 0,
-            "skip_reason": "",
-            "submitted_at": None,
-            "updated_at": None,
-            "spans": [],
-            "relations": [],
-            "stances": [],
+            "gold": kind == AnnotationKind.GOLD,
+            "status": status,
+            "version": version,
+            "skip_reason": skip_reason,
+            "submitted_at": submitted_at,
+            "updated_at": updated_at,
+            "spans": spans.get(pk, []),
+            "relations": relations.get(pk, []),
+            "stances": stances.get(pk, []),
         }
-    text = document.text
-    return {
-        "id": annotation.pk,
-        "document": annotation.document_id,
-        "annotator": annotation.annotator.username if annotation.annotator else None,
-        "gold": annotation.kind == AnnotationKind.GOLD,
-        "status": annotation.status,
-        "version": annotation.version,
-        "skip_reason": annotation.skip_reason,
-        "submitted_at": annotation.submitted_at,
-        "updated_at": annotation.updated_at,
-        "spans": [span_payload(s, text) for s in annotation.spans.all()],
-        "relations": [relation_payload(r) for r in annotation.relations.all()],
-        "stances": [stance_payload(s) for s in annotation.stances.all()],
-    }
+        for pk, annotator, kind, status, version, skip_reason, submitted_at, updated_at in heads
+    ]
+
+
+def own_annotation_payload(
+    access: ProjectAccess, document: Document, annotator: str
+) -> dict[str, Any]:
+    own = Annotation.objects.filter(
+        document=document, annotator_id=access.user_id, kind=AnnotationKind.ANNOTATOR
+    )
+    found = annotation_payloads(own, document)
+    return found[0] if found else empty_annotation_payload(document, annotator)
+
+
+def visible_annotation_payloads(
+    access: ProjectAccess, document: Document, annotation_id: int | None = None
+) -> list[dict[str, Any]]:
+    qs = _visible(access, document)
+    if annotation_id is not None:
+        qs = qs.filter(pk=annotation_id)
+    return annotation_payloads(qs, document)
 
 
 def annotation_fresh(annotation_id: int, document: Document) -> dict[str, Any]:
     """The current state of one annotation, re-read (what a 409 answer carries)."""
-    return annotation_payload(_annotation_queryset().get(pk=annotation_id), document)
+    return annotation_payloads(Annotation.objects.filter(pk=annotation_id), document)[0]
 
 
 # --- assignments and progress -------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -59,12 +60,7 @@ class AnnotationListView(DocumentScopedView):
         "mode an annotator sees only their own.",
     )
     def get(self, request: Request, project_id: str, document_id: int) -> Response:
-        return Response(
-            [
-                selectors.annotation_payload(a, self.document)
-                for a in selectors.annotations_visible(self.access, self.document)
-            ]
-        )
+        return Response(selectors.visible_annotation_payloads(self.access, self.document))
 
 
 class AnnotationDetailView(DocumentScopedView):
@@ -74,8 +70,10 @@ class AnnotationDetailView(DocumentScopedView):
     def get(
         self, request: Request, project_id: str, document_id: int, annotation_id: int
     ) -> Response:
-        a = selectors.annotation_visible(self.access, self.document, annotation_id)
-        return Response(selectors.annotation_payload(a, self.document))
+        found = selectors.visible_annotation_payloads(self.access, self.document, annotation_id)
+        if not found:
+            raise NotFound("No such annotation, or not one you may see.")
+        return Response(found[0])
 
 
 class MyAnnotationView(DocumentScopedView):
@@ -94,9 +92,8 @@ class MyAnnotationView(DocumentScopedView):
         tags=["annotations"],
     )
     def get(self, request: Request, project_id: str, document_id: int) -> Response:
-        annotation = selectors.own_annotation(self.access, self.document)
-        data = selectors.annotation_payload(
-            annotation, self.document, annotator=request.user.username
+        data = selectors.own_annotation_payload(
+            self.access, self.document, annotator=request.user.get_username()
         )
         if request.query_params.get("include") == "document":
             data["document_detail"] = document_payload(self.document, with_text=True)
