@@ -31,9 +31,16 @@ def overlap_matching(a: Sequence[Extent], b: Sequence[Extent]) -> list[tuple[int
     """Pairs ``(i, j)`` of indices into ``a`` and ``b``: the optimal one-to-one overlap matching.
 
     Extents are half-open; touching spans (``[0, 5)`` and ``[5, 9)``) do not overlap. The result
-    is sorted by ``i``. Ties between equally good matchings are broken by input order, so the
-    result is deterministic for a given input.
+    is sorted by ``i``. Ties between equally good matchings are broken in one canonical
+    orientation (the side whose sorted extents compare smaller goes first), so swapping the two
+    annotators gives the mirrored matching and every figure built on it is symmetric.
     """
+    if sorted(b) < sorted(a):
+        return sorted((i, j) for j, i in _match(b, a))
+    return _match(a, b)
+
+
+def _match(a: Sequence[Extent], b: Sequence[Extent]) -> list[tuple[int, int]]:
     edges = _overlapping_pairs(a, b)
     if not edges:
         return []

@@ -339,3 +339,29 @@ def test_the_full_report_runs_every_measure_in_one_pass() -> None:
     assert report.relations.exact_labelled.f1.value is None
     assert report.confusion.aligned == 1
     assert report.stance["t"].observed_agreement.value == 0.0
+
+
+def test_a_tie_in_the_alignment_does_not_make_aligned_relation_f1_depend_on_annotator_order() -> (
+    None
+):
+    """Found by the symmetry property: ann1's [1, 2) overlaps ann2's [1, 3) and [1, 4) by one
+    code point each, and which annotator came first decided which one it was aligned with."""
+    from projects.domain.agreement import AnnotatedDocument, Relation, Span, relation_f1
+
+    def doc(one: str, two: str) -> AnnotatedDocument:
+        spans = (
+            Span("d", one, 0, 1, "Claim"),
+            Span("d", one, 1, 2, "Claim"),
+            Span("d", two, 0, 1, "Claim"),
+            Span("d", two, 1, 3, "Claim"),
+            Span("d", two, 1, 4, "Claim"),
+        )
+        relations = (
+            Relation("d", one, (1, 2), (0, 1), "supports"),
+            Relation("d", two, (1, 3), (0, 1), "supports"),
+        )
+        return AnnotatedDocument("d", 60, ("ann1", "ann2"), spans, relations)
+
+    forward = relation_f1([doc("ann1", "ann2")]).aligned_labelled.f1
+    swapped = relation_f1([doc("ann2", "ann1")]).aligned_labelled.f1
+    assert forward == swapped
