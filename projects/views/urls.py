@@ -1,9 +1,9 @@
 """Server-rendered pages, by stage: project (list, create, overview, members, scheme), then
-documents (import, read-only view)."""
+documents (import, read-only view), then review (agreement)."""
 
 from django.urls import path
 
-from . import account, documents, project
+from . import account, documents, project, review
 
 app_name = "projects"
 
@@ -37,4 +37,5 @@ urlpatterns = [
         documents.assignment_remove,
         name="assignment_remove",
     ),
+    path("p/<slug:slug>/agreement/", review.agreement, name="agreement"),
 ]

@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import ClassVar
 
 from projects.domain.agreement.coding import CodingAccumulator, CodingReport
 from projects.domain.agreement.matching import overlap_matching
@@ -59,6 +60,9 @@ class F1Counts:
     matched: float
     first: int
     second: int
+
+    #: derived figures the JSON form carries too (see ``serialize.to_jsonable``)
+    JSON_PROPERTIES: ClassVar[tuple[str, ...]] = ("precision", "recall", "f1")
 
     @property
     def precision(self) -> Measure:

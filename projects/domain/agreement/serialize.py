@@ -30,11 +30,14 @@ def to_jsonable(obj: object) -> JSON:
     if isinstance(obj, Fraction):
         return float(obj)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {
+        data = {
             f.name: to_jsonable(getattr(obj, f.name))
             for f in dataclasses.fields(obj)
             if not f.name.startswith("_")
         }
+        for name in getattr(obj, "JSON_PROPERTIES", ()):
+            data[name] = to_jsonable(getattr(obj, name))
+        return data
     if isinstance(obj, Mapping):
         if all(not isinstance(k, tuple) for k in obj):
             return {_key(k): to_jsonable(v) for k, v in obj.items()}

@@ -32,3 +32,11 @@ def test_undefined_measures_keep_their_reason_and_odd_values_are_tamed() -> None
     }
     assert to_jsonable({("a", None): Fraction(1, 2)}) == [{"key": ["a", ""], "value": 0.5}]
     assert to_jsonable(float("nan")) is None
+
+
+def test_pair_counts_carry_their_derived_f1_precision_and_recall() -> None:
+    from projects.domain.agreement.pairwise import F1Counts
+
+    data = to_jsonable(F1Counts(matched=1, first=2, second=2))
+    assert data["f1"] == {"value": 0.5, "n": 4, "reason": None}
+    assert set(data) == {"matched", "first", "second", "precision", "recall", "f1"}
