@@ -159,6 +159,7 @@ else:
         "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600)
     }
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "celery")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -168,6 +169,32 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True
+
+# --- Cache ----------------------------------------------------------------------------------
+# Shared by the web processes and the workers (agreement reports are computed by a worker for
+# large projects and read by the web): files under var/ on one machine, Redis across machines.
+CACHE_URL = env("CACHE_URL", f"file://{VAR_DIR / 'cache'}")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }
+elif CACHE_URL.startswith("file://"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": CACHE_URL.removeprefix("file://"),
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        }
+    }
+elif CACHE_URL.startswith("locmem://"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    raise ImproperlyConfigured(
+        f"CACHE_URL={CACHE_URL!r}: use redis://host:6379/1, file:///path or locmem://"
+    )
+# Projects with more submitted annotations than this get their agreement report from a worker
+# (the page shows progress); smaller ones are computed in the request.
+AGREEMENT_SYNC_MAX_ANNOTATIONS = envint("AGREEMENT_SYNC_MAX_ANNOTATIONS", 3000)
 
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -15,6 +15,7 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.fields.json import KT
@@ -421,15 +422,26 @@ class AgreementFilters:
     submitted_from: datetime | None = None
     submitted_until: datetime | None = None
 
-    def cache_part(self) -> str:
-        return json.dumps(
-            [
-                sorted(self.labels),
-                sorted(self.annotators),
-                self.submitted_from.isoformat() if self.submitted_from else None,
-                self.submitted_until.isoformat() if self.submitted_until else None,
-            ]
+    def to_json(self) -> dict[str, Any]:
+        """A task argument (JSON only crosses the broker)."""
+        return {
+            "labels": sorted(self.labels),
+            "annotators": sorted(self.annotators),
+            "from": self.submitted_from.isoformat() if self.submitted_from else None,
+            "until": self.submitted_until.isoformat() if self.submitted_until else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AgreementFilters:
+        return cls(
+            labels=tuple(data.get("labels") or ()),
+            annotators=tuple(data.get("annotators") or ()),
+            submitted_from=datetime.fromisoformat(data["from"]) if data.get("from") else None,
+            submitted_until=datetime.fromisoformat(data["until"]) if data.get("until") else None,
         )
+
+    def cache_part(self) -> str:
+        return json.dumps(self.to_json(), sort_keys=True)
 
 
 def _submitted_annotations(project: Project, filters: AgreementFilters) -> QuerySet[Annotation]:
@@ -576,27 +588,71 @@ def agreement_fingerprint(project: Project) -> str:
     return f"{project.pk}:{project.scheme_version}:{row['n']}:{row['versions']}:{latest}"
 
 
-def agreement_for(project: Project, filters: AgreementFilters = AgreementFilters()) -> Any:
-    """The project's agreement report as JSON values, cached until an annotation changes."""
-    attribute_names = [
-        a["name"] for a in project.scheme.get("span_attributes", []) if isinstance(a, dict)
-    ]
-    key = (
-        "agreement:"
-        + hashlib.sha256(
-            (agreement_fingerprint(project) + filters.cache_part()).encode()
-        ).hexdigest()
+def agreement_key(project: Project, filters: AgreementFilters) -> str:
+    """The cache key of a report: changes whenever the data behind it does."""
+    digest = hashlib.sha256(
+        (agreement_fingerprint(project) + filters.cache_part()).encode()
+    ).hexdigest()
+    return f"agreement:{digest}"
+
+
+def agreement_is_large(project: Project) -> bool:
+    """Whether the report is left to a worker rather than computed in the request."""
+    limit = settings.AGREEMENT_SYNC_MAX_ANNOTATIONS
+    return (
+        Annotation.objects.filter(
+            project=project, kind=AnnotationKind.ANNOTATOR, status=AnnotationStatus.SUBMITTED
+        )[: limit + 1].count()
+        > limit
     )
+
+
+def cached_agreement(key: str) -> Any | None:
+    return cache.get(key)
+
+
+def agreement_total(project: Project, filters: AgreementFilters) -> int:
+    """Documents the report will cover (the denominator of its progress)."""
+    return _submitted_annotations(project, filters).values("document_id").distinct().count()
+
+
+def agreement_progress(key: str) -> dict[str, int] | None:
+    """How far a worker computing ``key`` has got: documents done and in all."""
+    progress: dict[str, int] | None = cache.get(f"{key}:progress")
+    return progress
+
+
+def agreement_for(
+    project: Project, filters: AgreementFilters = AgreementFilters(), *, key: str | None = None
+) -> Any:
+    """The project's agreement report as JSON values, cached until an annotation changes.
+
+    Computes it if it is not cached (in the request for small projects, in a worker for large
+    ones: ``projects.tasks.agreement_compute``), recording progress every 500 documents.
+    """
+    key = key or agreement_key(project, filters)
     cached = cache.get(key)
     if cached is not None:
         return cached
+    attribute_names = [
+        a["name"] for a in project.scheme.get("span_attributes", []) if isinstance(a, dict)
+    ]
+    total = agreement_total(project, filters)
     documents, stances = agreement_inputs(project, filters, attribute_names=attribute_names)
+
+    def counted() -> Iterator[agreement.AnnotatedDocument]:
+        for done, document in enumerate(documents, start=1):
+            if done % 500 == 0:
+                cache.set(f"{key}:progress", {"done": done, "total": total}, timeout=3600)
+            yield document
+
     report = agreement.agreement_report(
-        documents,
+        counted(),
         stances,
         stance_order=project.scheme.get("stance_values") or None,
         attribute_names=attribute_names,
     )
     data = to_jsonable(report)
     cache.set(key, data, timeout=24 * 3600)
+    cache.delete(f"{key}:progress")
     return data

@@ -90,3 +90,48 @@ def test_a_real_worker_process_runs_a_task_from_the_broker(worker: Any) -> None:
         worker.send_signal(signal.SIGTERM)
         output = worker.communicate(timeout=20)[0]
         pytest.fail(f"no worker ran the task within 60 s; worker output:\n{output[-3000:]}")
+
+
+@pytest.mark.worker
+def test_a_large_projects_agreement_is_computed_by_the_worker(worker: Any, settings: Any) -> None:
+    """Above AGREEMENT_SYNC_MAX_ANNOTATIONS the API answers 202 with progress, a real worker
+    computes the report into the shared cache, and the same request then answers 200."""
+    from django.core.cache import cache
+
+    from .conftest import client_for
+    from .factories import add_member, make_documents, make_project, make_user
+
+    settings.AGREEMENT_SYNC_MAX_ANNOTATIONS = 1
+    settings.CELERY_TASK_DEFAULT_QUEUE = QUEUE
+    cache.clear()
+    lead = make_user("worker-lead")
+    project = make_project(lead=lead, name="Worker agreement")
+    docs = make_documents(project, 3)
+    for name in ("w1", "w2"):
+        user = make_user(name)
+        add_member(project, user, "annotator")
+        client = client_for(user)
+        for doc in docs:
+            from .factories import assign
+
+            assign(project, doc, user)
+            base = f"/api/v1/projects/{project.pk}/documents/{doc.pk}/annotation/"
+            client.post(base + "spans/", {"start": 0, "end": 9, "label": "Claim"}, format="json")
+            client.post(base + "submit/", {}, format="json")
+    url = f"/api/v1/projects/{project.pk}/agreement/"
+    first = client_for(lead).get(url)
+    assert first.status_code == 202, first.content
+    assert first.json()["progress"]["total"] == 3
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        r = client_for(lead).get(url)
+        if r.status_code == 200:
+            break
+        if worker.poll() is not None:
+            pytest.fail(f"the worker exited early:\n{worker.stdout.read()}")
+        time.sleep(0.5)
+    else:
+        worker.send_signal(signal.SIGTERM)
+        pytest.fail("no worker computed the report: " + worker.communicate(timeout=20)[0][-3000:])
+    assert r.json()["report"]["documents"] == 3
+    assert r.json()["report"]["spans"]["exact_labelled"]["f1"]["value"] == 1.0

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from projects import selectors
 from projects.permissions import REVIEWERS
+from projects.services import review as review_services
 from projects.services.errors import ValidationFailed
 
 from .base import ProjectView
@@ -55,7 +56,9 @@ class AgreementView(ProjectView):
         "overlap, labelled and unlabelled, per label), unitizing alpha, relation F1 (exact and "
         "aligned), label confusion, span attributes and document stance (Cohen, Fleiss, "
         "Krippendorff). Every figure is {value, n, reason}: value is null with a reason where "
-        "the measure is undefined. Cached until an annotation changes.",
+        "the measure is undefined. Cached until an annotation changes. For projects with more "
+        "than AGREEMENT_SYNC_MAX_ANNOTATIONS submitted annotations a worker computes it: the "
+        "answer is then 202 {status: computing, progress: {done, total}} until it is ready.",
     )
     def get(self, request: Request, project_id: str) -> Response:
         filters = selectors.AgreementFilters(
@@ -64,9 +67,17 @@ class AgreementView(ProjectView):
             submitted_from=_moment(request, "from"),
             submitted_until=_moment(request, "until"),
         )
-        report = selectors.agreement_for(self.access.project, filters)
+        answer = review_services.agreement_get(project=self.access.project, filters=filters)
+        if answer.computing:
+            return Response(
+                {"status": "computing", "progress": answer.progress},
+                status=202,
+                headers={"Retry-After": "3"},
+            )
+        report = answer.report
         return Response(
             {
+                "status": "done",
                 "filters": {
                     "label": list(filters.labels),
                     "annotator": list(filters.annotators),

@@ -48,3 +48,10 @@ class NotFound(ServiceError):
 class Forbidden(ServiceError):
     status = 403
     code = "forbidden"
+
+
+class Unavailable(ServiceError):
+    """A service the request needs (the task broker) cannot be reached; nothing was changed."""
+
+    status = 503
+    code = "unavailable"

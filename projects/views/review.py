@@ -24,6 +24,8 @@ from django.views.decorators.http import require_GET
 from projects import selectors
 from projects.models import Document, Label, Membership, Role
 from projects.permissions import REVIEWERS, ProjectAccess, project_access
+from projects.services import review as review_services
+from projects.services.errors import ServiceError
 
 DOCUMENTS_SHOWN = 50
 CSV_TABLES = ("labels", "pairs", "documents", "confusion")
@@ -593,7 +595,32 @@ def _csv_response(
 def agreement(request: HttpRequest, slug: str) -> HttpResponse:
     access = project_access(request.user, slug, allow=REVIEWERS)
     filters, form = _filters(request, access)
-    report = selectors.agreement_for(access.project, filters)
+    try:
+        answer = review_services.agreement_get(project=access.project, filters=filters)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return render(
+            request,
+            "projects/agreement_computing.html",
+            {"access": access, "project": access.project, "progress": None, "failed": True},
+            status=exc.status,
+        )
+    if answer.computing:
+        progress = answer.progress or {"done": 0, "total": 0}
+        percent = int(100 * progress["done"] / progress["total"]) if progress["total"] else 0
+        return render(
+            request,
+            "projects/agreement_computing.html",
+            {
+                "access": access,
+                "project": access.project,
+                "progress": progress,
+                "percent": percent,
+                "failed": False,
+            },
+            status=202,
+        )
+    report = answer.report
 
     if request.GET.get("format") == "csv":
         table = request.GET.get("table", "")
