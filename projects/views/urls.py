@@ -3,7 +3,7 @@ documents (import, read-only view), then review (agreement)."""
 
 from django.urls import path
 
-from . import account, documents, project, review
+from . import account, compare, documents, project, review
 
 app_name = "projects"
 
@@ -38,4 +38,5 @@ urlpatterns = [
         name="assignment_remove",
     ),
     path("p/<slug:slug>/agreement/", review.agreement, name="agreement"),
+    path("p/<slug:slug>/d/<int:document_id>/compare/", compare.compare, name="compare"),
 ]

@@ -16,6 +16,7 @@ def _pages(world: Any) -> list[str]:
         f"/p/{slug}/import/",
         f"/p/{slug}/d/{world.documents[0].pk}/",
         f"/p/{slug}/agreement/",
+        f"/p/{slug}/d/{world.documents[0].pk}/compare/",
     ]
 
 
