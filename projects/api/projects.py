@@ -132,7 +132,7 @@ class ProjectListView(APIView):
 
 
 class ProjectDetailView(ProjectView):
-    roles = {"PATCH": LEADS, "DELETE": LEADS}
+    roles = {"PATCH": LEADS}
 
     @extend_schema(responses=s.ProjectOut, tags=["projects"])
     def get(self, request: Request, project_id: str) -> Response:
