@@ -39,6 +39,7 @@ from .models import (
     Stance,
     StanceTarget,
 )
+from .models.query import only_row
 from .permissions import ProjectAccess
 
 
@@ -462,6 +463,7 @@ def agreement_inputs(
     filters: AgreementFilters = AgreementFilters(),
     *,
     attribute_names: Sequence[str] = (),
+    document_id: int | None = None,
 ) -> tuple[Iterator[agreement.AnnotatedDocument], Iterator[agreement.DocumentStance]]:
     """Submitted annotations as the pure measures read them, grouped by document.
 
@@ -472,6 +474,8 @@ def agreement_inputs(
     query itself on large projects).
     """
     annotations = _submitted_annotations(project, filters)
+    if document_id is not None:
+        annotations = annotations.filter(document_id=document_id)
     heads = (
         annotations.order_by("document_id", "annotator__username")
         .values_list("pk", "document_id", "document__length", "annotator__username")
@@ -656,3 +660,89 @@ def agreement_for(
     cache.set(key, data, timeout=24 * 3600)
     cache.delete(f"{key}:progress")
     return data
+
+
+# --- review: adjudication -----------------------------------------------------------------
+
+
+def scheme_attribute_names(project: Project) -> list[str]:
+    return [a["name"] for a in project.scheme.get("span_attributes", []) if isinstance(a, dict)]
+
+
+def submitted_work(
+    project: Project, document: Document
+) -> tuple[agreement.AnnotatedDocument | None, list[agreement.DocumentStance]]:
+    """One document's submitted annotations as the pure core reads them (None: nobody
+    submitted it yet)."""
+    documents, stances = agreement_inputs(
+        project, attribute_names=scheme_attribute_names(project), document_id=document.pk
+    )
+    found = next(documents, None)
+    return found, list(stances)
+
+
+def gold_of(document: Document) -> Annotation | None:
+    return only_row(Annotation.objects.filter(document=document, kind=AnnotationKind.GOLD))
+
+
+def adjudication_candidates(project: Project, document: Document) -> list[dict[str, Any]]:
+    """The span candidates of the submitted work that the gold neither holds nor rejected."""
+    from .domain.adjudication import merge_spans
+
+    work, _stances = submitted_work(project, document)
+    if work is None:
+        return []
+    gold = gold_of(document)
+    taken: set[tuple[int, int, str]] = set()
+    if gold is not None:
+        taken = {
+            (start, end, label)
+            for start, end, label in gold.spans.values_list("start", "end", "label__name")
+        }
+        taken |= {tuple(r) for r in gold.adjudication.get("rejected", [])}  # type: ignore[misc]
+    return [
+        {
+            "start": c.start,
+            "end": c.end,
+            "label": c.label,
+            "text": document.text[c.start : c.end],
+            "attributes": dict(c.attributes),
+            "proposed_by": list(c.proposed_by),
+            "kind": c.kind,
+            "cluster": c.cluster,
+        }
+        for c in merge_spans(work)
+        if (c.start, c.end, c.label) not in taken
+    ]
+
+
+def adjudication_queue(project: Project) -> list[dict[str, Any]]:
+    """Documents submitted by two or more annotators, most disagreement first, with whether
+    their gold is done. One streamed pass over the project's submitted work."""
+    from .domain.adjudication import disagreement
+
+    documents, _stances = agreement_inputs(project, attribute_names=scheme_attribute_names(project))
+    rows = [
+        {
+            "document": int(d.doc_id),
+            "annotators": list(d.annotators),
+            "disagreement": round(disagreement(d), 6),
+        }
+        for d in documents
+        if len(d.annotators) >= 2
+    ]
+    gold = dict(
+        Annotation.objects.filter(
+            project=project, kind=AnnotationKind.GOLD, document_id__in=[r["document"] for r in rows]
+        ).values_list("document_id", "status")
+    )
+    titles = dict(
+        Document.objects.filter(pk__in=[r["document"] for r in rows]).values_list("pk", "title")
+    )
+    for row in rows:
+        row["title"] = titles.get(row["document"], "")
+        row["gold"] = gold.get(row["document"], "none")
+    rows.sort(
+        key=lambda r: (r["gold"] == AnnotationStatus.SUBMITTED, -r["disagreement"], r["document"])
+    )
+    return rows

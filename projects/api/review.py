@@ -7,15 +7,19 @@ from datetime import datetime, time
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from projects import selectors
+from projects.models import Annotation, Span
 from projects.permissions import REVIEWERS
 from projects.services import review as review_services
 from projects.services.errors import ValidationFailed
 
+from .annotations import DocumentScopedView
 from .base import ProjectView
+from .pagination import PagePagination
 
 
 def _listed(request: Request, name: str) -> tuple[str, ...]:
@@ -87,3 +91,101 @@ class AgreementView(ProjectView):
                 "report": report,
             }
         )
+
+
+# --- adjudication -------------------------------------------------------------------------
+
+
+class GoldMergeIn(serializers.Serializer):
+    policy = serializers.ChoiceField(choices=["majority", "unanimous"], default="majority")
+
+
+class GoldDecideIn(serializers.Serializer):
+    start = serializers.IntegerField(min_value=0)
+    end = serializers.IntegerField(min_value=1)
+    label = serializers.CharField()
+    decision = serializers.ChoiceField(choices=["accept", "reject"])
+    version = serializers.IntegerField(required=False, min_value=0)
+
+
+class AdjudicationQueueView(ProjectView):
+    roles = {"GET": REVIEWERS}
+
+    @extend_schema(
+        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+        responses={200: dict},
+        tags=["review"],
+        description="Documents submitted by two or more annotators, most disagreement first "
+        "(1 - share of spans in unanimous candidates); documents whose gold is submitted last.",
+    )
+    def get(self, request: Request, project_id: str) -> Response:
+        paginator = PagePagination()
+        page = paginator.paginate_queryset(
+            selectors.adjudication_queue(self.access.project), request, view=self
+        )
+        return paginator.get_paginated_response(page)
+
+
+class GoldView(DocumentScopedView):
+    roles = {"GET": REVIEWERS}
+
+    @extend_schema(
+        responses={200: dict},
+        tags=["review"],
+        description="The document's gold annotation (null before the merge) and the "
+        "span candidates still open, each with who proposed it.",
+    )
+    def get(self, request: Request, project_id: str, document_id: int) -> Response:
+        gold = selectors.gold_of(self.document)
+        payload = None
+        if gold is not None:
+            payload = selectors.annotation_payloads(
+                Annotation.objects.filter(pk=gold.pk), self.document
+            )[0]
+            provenance = dict(
+                Span.objects.filter(annotation=gold).values_list("client_id", "provenance")
+            )
+            for span in payload["spans"]:
+                span["provenance"] = provenance.get(span["id"], {})
+        return Response(
+            {
+                "gold": payload,
+                "candidates": selectors.adjudication_candidates(self.access.project, self.document),
+            }
+        )
+
+
+class GoldMergeView(DocumentScopedView):
+    roles = {"POST": REVIEWERS}
+
+    @extend_schema(
+        request=GoldMergeIn,
+        responses={201: dict},
+        tags=["review"],
+        description="Start the gold annotation from the automatic merge.",
+    )
+    def post(self, request: Request, project_id: str, document_id: int) -> Response:
+        data = GoldMergeIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        gold = review_services.gold_merge(
+            access=self.access, document=self.document, policy=data.validated_data["policy"]
+        )
+        return Response({"gold": gold.pk, "version": gold.version}, status=201)
+
+
+class GoldDecideView(DocumentScopedView):
+    roles = {"POST": REVIEWERS}
+
+    @extend_schema(
+        request=GoldDecideIn,
+        responses={200: dict},
+        tags=["review"],
+        description="Accept a candidate into the gold, or reject it.",
+    )
+    def post(self, request: Request, project_id: str, document_id: int) -> Response:
+        data = GoldDecideIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        gold = review_services.gold_decide(
+            access=self.access, document=self.document, **data.validated_data
+        )
+        return Response({"gold": gold.pk, "version": gold.version})

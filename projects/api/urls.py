@@ -51,4 +51,8 @@ urlpatterns = [
     path(A + "skip/", annotations.SkipView.as_view(), name="skip"),
     # review
     path(P + "agreement/", review.AgreementView.as_view(), name="agreement"),
+    path(P + "adjudication/", review.AdjudicationQueueView.as_view(), name="adjudication"),
+    path(D + "gold/", review.GoldView.as_view(), name="gold"),
+    path(D + "gold/merge/", review.GoldMergeView.as_view(), name="gold-merge"),
+    path(D + "gold/decide/", review.GoldDecideView.as_view(), name="gold-decide"),
 ]

@@ -44,6 +44,9 @@ class Annotation(models.Model):
     )
     version = models.PositiveIntegerField(default=0)
     skip_reason = models.TextField(blank=True)
+    # gold only: the candidates a reviewer rejected, as [start, end, label] (so they stop
+    # being offered), and how the automatic merge was made
+    adjudication = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -89,6 +92,8 @@ class Span(models.Model):
     end = models.PositiveIntegerField()
     label = models.ForeignKey(Label, on_delete=models.RESTRICT, related_name="spans")
     attributes = models.JSONField(default=dict, blank=True)
+    # gold spans: who proposed it and who decided ({"proposed_by": [...], "decided_by": ...})
+    provenance = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,5 +1,5 @@
-"""Review: getting an agreement report, computed in the request for small projects and by a
-worker for large ones."""
+"""Review: agreement reports (computed in the request for small projects, by a worker for large
+ones) and adjudication of a document's gold annotation."""
 
 from __future__ import annotations
 
@@ -9,11 +9,28 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from projects import selectors
-from projects.models import Project
+from projects.domain import adjudication
+from projects.models import (
+    Annotation,
+    AnnotationKind,
+    Document,
+    Project,
+    Relation,
+    RelationType,
+    Span,
+    Stance,
+    StanceTarget,
+)
+from projects.models.query import only_row
+from projects.permissions import ProjectAccess
 
-from .errors import Unavailable
+from .audit import audit_record
+from .errors import Conflict, NotFound, Unavailable, ValidationFailed
+from .projects import label_rows
 
 log = logging.getLogger(__name__)
 
@@ -58,3 +75,178 @@ def agreement_get(*, project: Project, filters: selectors.AgreementFilters) -> A
             ) from exc
     total = selectors.agreement_total(project, filters)
     return AgreementAnswer(None, selectors.agreement_progress(key) or {"done": 0, "total": total})
+
+
+# --- adjudication -------------------------------------------------------------------------
+
+
+def _gold_locked(document: Document) -> Annotation:
+    """The document's gold annotation, locked; created on first use."""
+    gold = only_row(
+        Annotation.objects.select_for_update().filter(document=document, kind=AnnotationKind.GOLD)
+    )
+    if gold is not None:
+        return gold
+    try:
+        with transaction.atomic():
+            Annotation.objects.create(
+                project_id=document.project_id, document=document, kind=AnnotationKind.GOLD
+            )
+    except IntegrityError:
+        pass
+    return Annotation.objects.select_for_update().get(document=document, kind=AnnotationKind.GOLD)
+
+
+def _touch(gold: Annotation, *, actor_id: int, action: str, data: dict[str, Any]) -> None:
+    Annotation.objects.filter(pk=gold.pk).update(
+        version=F("version") + 1, adjudication=gold.adjudication
+    )
+    gold.version += 1
+    audit_record(
+        actor_id=actor_id,
+        action=action,
+        project_id=gold.project_id,
+        document_id=gold.document_id,
+        object_type="gold",
+        object_id=gold.pk,
+        data=data,
+    )
+
+
+@transaction.atomic
+def gold_merge(
+    *, access: ProjectAccess, document: Document, policy: str = "majority"
+) -> Annotation:
+    """Start the gold annotation from the automatic merge: the span candidates the policy
+    accepts (all annotators agree, or a majority), the relations between them that as many
+    agree on, and each stance target's majority value. Provenance goes on every span."""
+    if policy not in ("unanimous", "majority"):
+        raise ValidationFailed("policy must be 'unanimous' or 'majority'.")
+    work, stances = selectors.submitted_work(access.project, document)
+    if work is None or len(work.annotators) < 2:
+        raise Conflict("Adjudication needs the submitted work of at least two annotators.")
+    gold = _gold_locked(document)
+    if gold.spans.exists():
+        raise Conflict(
+            "This document's gold annotation has begun already; decide the remaining "
+            "candidates one by one.",
+            code="gold_exists",
+        )
+    accepted, _remaining = adjudication.auto_accept(adjudication.merge_spans(work), policy=policy)
+    labels = label_rows(access.project)
+    spans = Span.objects.bulk_create(
+        [
+            Span(
+                annotation=gold,
+                client_id=f"g{n}",
+                start=c.start,
+                end=c.end,
+                label=labels[c.label],
+                attributes=dict(c.attributes),
+                provenance={
+                    "proposed_by": list(c.proposed_by),
+                    "kind": c.kind,
+                    "decided_by": None,
+                    "merge": policy,
+                },
+            )
+            for n, c in enumerate(accepted, start=1)
+            if c.label in labels
+        ]
+    )
+    by_extent = {(s.start, s.end): s for s in spans}
+    wanted = {"unanimous"} if policy == "unanimous" else {"unanimous", "majority"}
+    rtypes = {rt.name: rt for rt in RelationType.objects.filter(project=access.project)}
+    Relation.objects.bulk_create(
+        [
+            Relation(
+                annotation=gold,
+                client_id=f"gr{n}",
+                source=by_extent[r.source],
+                target=by_extent[r.target],
+                type=rtypes[r.type],
+            )
+            for n, r in enumerate(adjudication.merge_relations(work, list(by_extent)), start=1)
+            if r.kind in wanted
+            and r.type in rtypes
+            and r.source in by_extent
+            and r.target in by_extent
+            and r.source != r.target
+        ],
+        ignore_conflicts=True,
+    )
+    targets = {t.name: t for t in StanceTarget.objects.filter(project=access.project)}
+    Stance.objects.bulk_create(
+        [
+            Stance(annotation=gold, target=targets[name], value=c.value)
+            for name, c in adjudication.merge_stances(stances, work.annotators).items()
+            if c.value is not None and c.kind in wanted and name in targets
+        ]
+    )
+    gold.adjudication = {**gold.adjudication, "merge": policy, "rejected": []}
+    _touch(
+        gold,
+        actor_id=access.user_id,
+        action="gold.merge",
+        data={"policy": policy, "spans": len(spans)},
+    )
+    return gold
+
+
+@transaction.atomic
+def gold_decide(
+    *,
+    access: ProjectAccess,
+    document: Document,
+    start: int,
+    end: int,
+    label: str,
+    decision: str,
+    version: int | None = None,
+) -> Annotation:
+    """Accept a candidate into the gold (with who proposed it and who decided) or reject it
+    (it is no longer offered)."""
+    if decision not in ("accept", "reject"):
+        raise ValidationFailed("decision must be 'accept' or 'reject'.")
+    candidates = {
+        (c["start"], c["end"], c["label"]): c
+        for c in selectors.adjudication_candidates(access.project, document)
+    }
+    candidate = candidates.get((start, end, label))
+    if candidate is None:
+        raise NotFound(f"No open candidate [{start}, {end}) {label} for this document.")
+    gold = _gold_locked(document)
+    if version is not None and version != gold.version:
+        raise Conflict(
+            f"The gold annotation changed (you have version {version}, the server has "
+            f"{gold.version}); reload.",
+            code="stale_version",
+        )
+    user = access.user_id
+    if decision == "accept":
+        label_row = label_rows(access.project).get(label)
+        if label_row is None or label_row.retired:
+            raise ValidationFailed(f"'{label}' is not an active label of the scheme.")
+        Span.objects.create(
+            annotation=gold,
+            client_id=f"g-{start}-{end}-{label_row.pk}",
+            start=start,
+            end=end,
+            label=label_row,
+            attributes=candidate["attributes"],
+            provenance={
+                "proposed_by": candidate["proposed_by"],
+                "kind": candidate["kind"],
+                "decided_by": user,
+            },
+        )
+    else:
+        rejected = [*gold.adjudication.get("rejected", []), [start, end, label]]
+        gold.adjudication = {**gold.adjudication, "rejected": rejected}
+    _touch(
+        gold,
+        actor_id=user,
+        action=f"gold.{decision}",
+        data={"start": start, "end": end, "label": label},
+    )
+    return gold

@@ -106,6 +106,16 @@ MATRIX = [
     Row("post", "projects/{p}/documents/{d}/annotation/submit/", ANNOTATORS, {}),
     Row("post", "projects/{p}/documents/{d}/annotation/skip/", ANNOTATORS, {"reason": "off topic"}),
     Row("get", "projects/{p}/agreement/", REVIEWERS_200),
+    Row("get", "projects/{p}/adjudication/", REVIEWERS_200),
+    Row("get", "projects/{p}/documents/{d}/gold/", REVIEWERS_200),
+    # no submitted work in the matrix's world: the merge is refused (409) for those allowed
+    Row("post", "projects/{p}/documents/{d}/gold/merge/", {"reviewer": 409, "lead": 409}, {}),
+    Row(
+        "post",
+        "projects/{p}/documents/{d}/gold/decide/",
+        {"reviewer": 404, "lead": 404},
+        {"start": 0, "end": 9, "label": "Claim", "decision": "accept"},
+    ),
 ]
 
 GLOBAL = [

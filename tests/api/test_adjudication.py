@@ -1,0 +1,118 @@
+"""Adjudication through the API: the automatic merge, deciding candidates with provenance,
+and the queue ordered by disagreement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from projects.models import Annotation, Span
+
+from ..conftest import World, client_for
+
+
+def submit(world: World, user: Any, doc: Any, spans: list[tuple[int, int, str]]) -> None:
+    client = client_for(user)
+    base = f"/api/v1/projects/{world.project.pk}/documents/{doc.pk}/annotation/"
+    for start, end, label in spans:
+        r = client.post(
+            base + "spans/", {"start": start, "end": end, "label": label}, format="json"
+        )
+        assert r.status_code == 201, r.content
+    client.post(base + "submit/", {}, format="json")
+
+
+def gold_url(world: World, doc: Any, path: str = "") -> str:
+    return f"/api/v1/projects/{world.project.pk}/documents/{doc.pk}/gold/{path}"
+
+
+def test_the_merge_takes_what_both_annotators_agree_on_and_offers_the_rest(world: World) -> None:
+    doc = world.documents[0]
+    submit(world, world.annotator, doc, [(0, 9, "Claim"), (10, 14, "Critique")])
+    submit(world, world.annotator2, doc, [(0, 9, "Claim"), (10, 14, "Justification")])
+    lead = client_for(world.lead)
+    r = lead.post(gold_url(world, doc, "merge/"), {"policy": "majority"}, format="json")
+    assert r.status_code == 201, r.content
+    body = lead.get(gold_url(world, doc)).json()
+    assert [(s["start"], s["end"], s["label"]) for s in body["gold"]["spans"]] == [(0, 9, "Claim")]
+    assert body["gold"]["spans"][0]["provenance"]["proposed_by"] == ["ann1", "ann2"]
+    assert body["gold"]["gold"] is True and body["gold"]["annotator"] is None
+    open_ = {(c["start"], c["end"], c["label"]): c["proposed_by"] for c in body["candidates"]}
+    assert open_ == {(10, 14, "Critique"): ["ann1"], (10, 14, "Justification"): ["ann2"]}
+    again = lead.post(gold_url(world, doc, "merge/"), {}, format="json")
+    assert again.status_code == 409
+
+
+def test_a_reviewer_accepts_one_candidate_and_rejects_another_with_provenance(
+    world: World,
+) -> None:
+    doc = world.documents[0]
+    submit(world, world.annotator, doc, [(10, 14, "Critique")])
+    submit(world, world.annotator2, doc, [(10, 14, "Justification")])
+    reviewer = client_for(world.reviewer)
+    assert reviewer.post(gold_url(world, doc, "merge/"), {}, format="json").status_code == 201
+    accept = reviewer.post(
+        gold_url(world, doc, "decide/"),
+        {"start": 10, "end": 14, "label": "Justification", "decision": "accept"},
+        format="json",
+    )
+    assert accept.status_code == 200, accept.content
+    reject = reviewer.post(
+        gold_url(world, doc, "decide/"),
+        {"start": 10, "end": 14, "label": "Critique", "decision": "reject"},
+        format="json",
+    )
+    assert reject.status_code == 200
+    body = reviewer.get(gold_url(world, doc)).json()
+    assert body["candidates"] == []
+    gold_span = Span.objects.get(annotation__kind="gold")
+    assert gold_span.label.name == "Justification"
+    assert gold_span.provenance["proposed_by"] == ["ann2"]
+    assert gold_span.provenance["decided_by"] == world.reviewer.pk
+    # a decided candidate cannot be decided again
+    twice = reviewer.post(
+        gold_url(world, doc, "decide/"),
+        {"start": 10, "end": 14, "label": "Critique", "decision": "accept"},
+        format="json",
+    )
+    assert twice.status_code == 404
+
+
+def test_a_stale_gold_version_is_refused(world: World) -> None:
+    doc = world.documents[0]
+    submit(world, world.annotator, doc, [(10, 14, "Critique")])
+    submit(world, world.annotator2, doc, [(0, 4, "Claim")])
+    lead = client_for(world.lead)
+    version = lead.post(gold_url(world, doc, "merge/"), {}, format="json").json()["version"]
+    r = lead.post(
+        gold_url(world, doc, "decide/"),
+        {"start": 10, "end": 14, "label": "Critique", "decision": "accept", "version": version - 1},
+        format="json",
+    )
+    assert r.status_code == 409
+    assert not Span.objects.filter(annotation__kind="gold").exists()
+
+
+def test_the_queue_puts_the_most_disagreed_document_first_and_finished_gold_last(
+    world: World,
+) -> None:
+    agree, differ = world.documents[0], world.documents[1]
+    submit(world, world.annotator, agree, [(0, 9, "Claim")])
+    submit(world, world.annotator2, agree, [(0, 9, "Claim")])
+    submit(world, world.annotator, differ, [(0, 9, "Claim")])
+    submit(world, world.annotator2, differ, [(0, 9, "Critique")])
+    rows = (
+        client_for(world.reviewer)
+        .get(f"/api/v1/projects/{world.project.pk}/adjudication/")
+        .json()["results"]
+    )
+    assert [r["document"] for r in rows] == [differ.pk, agree.pk]
+    assert rows[0]["disagreement"] == 1.0 and rows[1]["disagreement"] == 0.0
+    assert {r["gold"] for r in rows} == {"none"}
+
+
+def test_an_annotator_cannot_see_or_make_the_gold(world: World) -> None:
+    doc = world.documents[0]
+    annotator = client_for(world.annotator)
+    assert annotator.get(gold_url(world, doc)).status_code == 403
+    assert annotator.post(gold_url(world, doc, "merge/"), {}, format="json").status_code == 403
+    assert not Annotation.objects.filter(kind="gold").exists()
