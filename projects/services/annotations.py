@@ -65,24 +65,25 @@ def _client_id(value: str | None, prefix: str) -> str:
     return value
 
 
-def _lock_annotation(access: ProjectAccess, document: Document) -> Annotation:
-    """The caller's own annotation of ``document``, locked for this transaction; created on
-    first write. A concurrent first write in another tab loses the insert race and simply
-    locks the row the winner made."""
-    lookup = {
-        "document": document,
-        "annotator_id": access.user_id,
-        "kind": AnnotationKind.ANNOTATOR,
-    }
-    annotation = only_row(Annotation.objects.select_for_update().filter(**lookup))
+def locked_annotation(document: Document, **lookup: Any) -> Annotation:
+    """An annotation of ``document`` (an annotator's, or the gold), locked for this
+    transaction; created on first use. A concurrent first write in another tab loses the
+    insert race and simply locks the row the winner made."""
+    annotation = only_row(
+        Annotation.objects.select_for_update().filter(document=document, **lookup)
+    )
     if annotation is not None:
         return annotation
     try:
         with transaction.atomic():
-            Annotation.objects.create(project_id=document.project_id, **lookup)
+            Annotation.objects.create(project_id=document.project_id, document=document, **lookup)
     except IntegrityError:
         pass
-    return Annotation.objects.select_for_update().get(**lookup)
+    return Annotation.objects.select_for_update().get(document=document, **lookup)
+
+
+def _lock_annotation(access: ProjectAccess, document: Document) -> Annotation:
+    return locked_annotation(document, annotator_id=access.user_id, kind=AnnotationKind.ANNOTATOR)
 
 
 def _check_version(annotation: Annotation, version: int | None) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 
 from projects import selectors
@@ -25,9 +25,9 @@ from projects.models import (
     Stance,
     StanceTarget,
 )
-from projects.models.query import only_row
 from projects.permissions import ProjectAccess
 
+from .annotations import locked_annotation
 from .audit import audit_record
 from .errors import Conflict, NotFound, Unavailable, ValidationFailed
 from .projects import label_rows
@@ -80,23 +80,6 @@ def agreement_get(*, project: Project, filters: selectors.AgreementFilters) -> A
 # --- adjudication -------------------------------------------------------------------------
 
 
-def _gold_locked(document: Document) -> Annotation:
-    """The document's gold annotation, locked; created on first use."""
-    gold = only_row(
-        Annotation.objects.select_for_update().filter(document=document, kind=AnnotationKind.GOLD)
-    )
-    if gold is not None:
-        return gold
-    try:
-        with transaction.atomic():
-            Annotation.objects.create(
-                project_id=document.project_id, document=document, kind=AnnotationKind.GOLD
-            )
-    except IntegrityError:
-        pass
-    return Annotation.objects.select_for_update().get(document=document, kind=AnnotationKind.GOLD)
-
-
 def _touch(gold: Annotation, *, actor_id: int, action: str, data: dict[str, Any]) -> None:
     Annotation.objects.filter(pk=gold.pk).update(
         version=F("version") + 1, adjudication=gold.adjudication
@@ -125,7 +108,7 @@ def gold_merge(
     work, stances = selectors.submitted_work(access.project, document)
     if work is None or len(work.annotators) < 2:
         raise Conflict("Adjudication needs the submitted work of at least two annotators.")
-    gold = _gold_locked(document)
+    gold = locked_annotation(document, kind=AnnotationKind.GOLD)
     if gold.spans.exists():
         raise Conflict(
             "This document's gold annotation has begun already; decide the remaining "
@@ -215,7 +198,7 @@ def gold_decide(
     candidate = candidates.get((start, end, label))
     if candidate is None:
         raise NotFound(f"No open candidate [{start}, {end}) {label} for this document.")
-    gold = _gold_locked(document)
+    gold = locked_annotation(document, kind=AnnotationKind.GOLD)
     if version is not None and version != gold.version:
         raise Conflict(
             f"The gold annotation changed (you have version {version}, the server has "
