@@ -716,13 +716,16 @@ def adjudication_candidates(project: Project, document: Document) -> list[dict[s
     ]
 
 
-def adjudication_queue(project: Project) -> list[dict[str, Any]]:
-    """Documents submitted by two or more annotators, most disagreement first, with whether
-    their gold is done. One streamed pass over the project's submitted work."""
+def adjudication_queue(project: Project) -> dict[str, Any]:
+    """The documents that need a gold annotation, most disagreement first, and the counts
+    behind the queue. A document enters when two or more annotators submitted it and their
+    agreement (share of spans all of them agree on) is below the project's threshold, or when
+    its gold has begun; documents whose gold is submitted go last. One streamed pass over the
+    project's submitted work."""
     from .domain.adjudication import disagreement
 
     documents, _stances = agreement_inputs(project, attribute_names=scheme_attribute_names(project))
-    rows = [
+    measured = [
         {
             "document": int(d.doc_id),
             "annotators": list(d.annotators),
@@ -732,10 +735,12 @@ def adjudication_queue(project: Project) -> list[dict[str, Any]]:
         if len(d.annotators) >= 2
     ]
     gold = dict(
-        Annotation.objects.filter(
-            project=project, kind=AnnotationKind.GOLD, document_id__in=[r["document"] for r in rows]
-        ).values_list("document_id", "status")
+        Annotation.objects.filter(project=project, kind=AnnotationKind.GOLD).values_list(
+            "document_id", "status"
+        )
     )
+    threshold = project.adjudication_threshold
+    rows = [r for r in measured if 1 - r["disagreement"] < threshold or r["document"] in gold]
     titles = dict(
         Document.objects.filter(pk__in=[r["document"] for r in rows]).values_list("pk", "title")
     )
@@ -745,4 +750,14 @@ def adjudication_queue(project: Project) -> list[dict[str, Any]]:
     rows.sort(
         key=lambda r: (r["gold"] == AnnotationStatus.SUBMITTED, -r["disagreement"], r["document"])
     )
-    return rows
+    done = sum(1 for r in rows if r["gold"] == AnnotationStatus.SUBMITTED)
+    return {
+        "threshold": threshold,
+        "counts": {
+            "multiply_annotated": len(measured),
+            "needing_gold": len(rows),
+            "gold_begun": sum(1 for r in rows if r["gold"] != "none"),
+            "gold_submitted": done,
+        },
+        "documents": rows,
+    }

@@ -37,6 +37,7 @@ def project_payload(project: Project, role: str, *, with_scheme: bool = False) -
         "blind": project.blind,
         "snap_to_words": project.snap_to_words,
         "allow_overlap": project.allow_overlap,
+        "adjudication_threshold": project.adjudication_threshold,
         "role": role,
         "created_at": project.created_at,
         "scheme_version": project.scheme_version,

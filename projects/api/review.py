@@ -115,15 +115,19 @@ class AdjudicationQueueView(ProjectView):
         parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
         responses={200: dict},
         tags=["review"],
-        description="Documents submitted by two or more annotators, most disagreement first "
-        "(1 - share of spans in unanimous candidates); documents whose gold is submitted last.",
+        description="Documents submitted by two or more annotators whose agreement (share of "
+        "spans in unanimous candidates) is below the project's adjudication_threshold, or whose "
+        "gold has begun; most disagreement first, documents with a submitted gold last; with "
+        "progress counts.",
     )
     def get(self, request: Request, project_id: str) -> Response:
+        queue = selectors.adjudication_queue(self.access.project)
         paginator = PagePagination()
-        page = paginator.paginate_queryset(
-            selectors.adjudication_queue(self.access.project), request, view=self
-        )
-        return paginator.get_paginated_response(page)
+        page = paginator.paginate_queryset(queue["documents"], request, view=self)
+        response = paginator.get_paginated_response(page)
+        response.data["threshold"] = queue["threshold"]
+        response.data["progress"] = queue["counts"]
+        return response
 
 
 class GoldView(DocumentScopedView):
@@ -189,3 +193,17 @@ class GoldDecideView(DocumentScopedView):
             access=self.access, document=self.document, **data.validated_data
         )
         return Response({"gold": gold.pk, "version": gold.version})
+
+
+class GoldSubmitView(DocumentScopedView):
+    roles = {"POST": REVIEWERS}
+
+    @extend_schema(
+        request=None,
+        responses={200: dict},
+        tags=["review"],
+        description="Mark the document's gold annotation as finished.",
+    )
+    def post(self, request: Request, project_id: str, document_id: int) -> Response:
+        gold = review_services.gold_submit(access=self.access, document=self.document)
+        return Response({"gold": gold.pk, "version": gold.version, "status": gold.status})

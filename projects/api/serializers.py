@@ -47,6 +47,13 @@ class ProjectIn(serializers.Serializer):
     blind = serializers.BooleanField(required=False)
     snap_to_words = serializers.BooleanField(required=False)
     allow_overlap = serializers.BooleanField(required=False)
+    adjudication_threshold = serializers.FloatField(
+        required=False,
+        min_value=0.0,
+        max_value=1.0,
+        help_text="Documents whose agreement (share of spans all annotators agree on) is "
+        "below this go to the adjudication queue.",
+    )
     scheme = serializers.JSONField(required=False, help_text="A scheme definition (see scheme).")
 
 
@@ -81,6 +88,7 @@ class ProjectOut(serializers.Serializer):
     blind = serializers.BooleanField()
     snap_to_words = serializers.BooleanField()
     allow_overlap = serializers.BooleanField()
+    adjudication_threshold = serializers.FloatField()
     role = serializers.ChoiceField(choices=Role.choices, help_text="The caller's role.")
     created_at = serializers.DateTimeField()
     scheme = SchemeOut(required=False)

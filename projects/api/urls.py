@@ -55,4 +55,5 @@ urlpatterns = [
     path(D + "gold/", review.GoldView.as_view(), name="gold"),
     path(D + "gold/merge/", review.GoldMergeView.as_view(), name="gold-merge"),
     path(D + "gold/decide/", review.GoldDecideView.as_view(), name="gold-decide"),
+    path(D + "gold/submit/", review.GoldSubmitView.as_view(), name="gold-submit"),
 ]

@@ -27,6 +27,11 @@ class Project(models.Model):
     blind = models.BooleanField(default=True, help_text="Annotators never see each other's work.")
     snap_to_words = models.BooleanField(default=True)
     allow_overlap = models.BooleanField(default=True)
+    adjudication_threshold = models.FloatField(
+        default=1.0,
+        help_text="Documents whose annotators agree less than this (share of spans all agree "
+        "on, 0-1) go to the adjudication queue; 1.0 sends every document with any difference.",
+    )
     scheme = models.JSONField(default=dict)
     scheme_version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(
@@ -40,6 +45,10 @@ class Project(models.Model):
             models.CheckConstraint(
                 condition=Q(annotators_per_document__gte=1, annotators_per_document__lte=50),
                 name="project_overlap_between_1_and_50",
+            ),
+            models.CheckConstraint(
+                condition=Q(adjudication_threshold__gte=0, adjudication_threshold__lte=1),
+                name="project_adjudication_threshold_0_to_1",
             ),
         ]
 

@@ -43,6 +43,7 @@ PROJECT_SETTINGS = (
     "blind",
     "snap_to_words",
     "allow_overlap",
+    "adjudication_threshold",
 )
 
 

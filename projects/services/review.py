@@ -11,12 +11,14 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from projects import selectors
 from projects.domain import adjudication
 from projects.models import (
     Annotation,
     AnnotationKind,
+    AnnotationStatus,
     Document,
     Project,
     Relation,
@@ -25,6 +27,7 @@ from projects.models import (
     Stance,
     StanceTarget,
 )
+from projects.models.query import only_row
 from projects.permissions import ProjectAccess
 
 from .annotations import locked_annotation
@@ -232,4 +235,21 @@ def gold_decide(
         action=f"gold.{decision}",
         data={"start": start, "end": end, "label": label},
     )
+    return gold
+
+
+@transaction.atomic
+def gold_submit(*, access: ProjectAccess, document: Document) -> Annotation:
+    """Mark the document's gold as finished: it leaves the head of the queue and is what
+    exports use."""
+    gold = only_row(
+        Annotation.objects.select_for_update().filter(document=document, kind=AnnotationKind.GOLD)
+    )
+    if gold is None:
+        raise Conflict("Start the gold annotation (the merge) before submitting it.")
+    if gold.status != AnnotationStatus.SUBMITTED:
+        gold.status = AnnotationStatus.SUBMITTED
+        gold.submitted_at = timezone.now()
+        gold.save(update_fields=["status", "submitted_at", "updated_at"])
+        _touch(gold, actor_id=access.user_id, action="gold.submit", data={})
     return gold

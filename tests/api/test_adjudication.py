@@ -97,17 +97,48 @@ def test_the_queue_puts_the_most_disagreed_document_first_and_finished_gold_last
 ) -> None:
     agree, differ = world.documents[0], world.documents[1]
     submit(world, world.annotator, agree, [(0, 9, "Claim")])
-    submit(world, world.annotator2, agree, [(0, 9, "Claim")])
+    submit(world, world.annotator2, agree, [(0, 9, "Claim"), (10, 14, "Critique")])
     submit(world, world.annotator, differ, [(0, 9, "Claim")])
     submit(world, world.annotator2, differ, [(0, 9, "Critique")])
-    rows = (
-        client_for(world.reviewer)
-        .get(f"/api/v1/projects/{world.project.pk}/adjudication/")
-        .json()["results"]
+    url = f"/api/v1/projects/{world.project.pk}/adjudication/"
+    reviewer = client_for(world.reviewer)
+    body = reviewer.get(url).json()
+    assert [r["document"] for r in body["results"]] == [differ.pk, agree.pk]
+    assert body["results"][0]["disagreement"] == 1.0
+    assert body["progress"] == {
+        "multiply_annotated": 2,
+        "needing_gold": 2,
+        "gold_begun": 0,
+        "gold_submitted": 0,
+    }
+    reviewer.post(gold_url(world, differ, "merge/"), {}, format="json")
+    assert reviewer.post(gold_url(world, differ, "submit/"), {}, format="json").status_code == 200
+    body = reviewer.get(url).json()
+    assert [r["document"] for r in body["results"]] == [agree.pk, differ.pk]
+    assert body["progress"]["gold_submitted"] == 1
+
+
+def test_only_documents_below_the_project_threshold_are_routed_to_the_queue(
+    world: World,
+) -> None:
+    agree, differ = world.documents[0], world.documents[1]
+    for doc in (agree, differ):
+        submit(world, world.annotator, doc, [(0, 9, "Claim"), (10, 14, "Claim")])
+    submit(world, world.annotator2, agree, [(0, 9, "Claim"), (10, 14, "Claim")])
+    submit(world, world.annotator2, differ, [(0, 9, "Claim"), (10, 14, "Critique")])
+    lead = client_for(world.lead)
+    r = lead.patch(
+        f"/api/v1/projects/{world.project.pk}/", {"adjudication_threshold": 0.6}, format="json"
     )
-    assert [r["document"] for r in rows] == [differ.pk, agree.pk]
-    assert rows[0]["disagreement"] == 1.0 and rows[1]["disagreement"] == 0.0
-    assert {r["gold"] for r in rows} == {"none"}
+    assert r.status_code == 200 and r.json()["adjudication_threshold"] == 0.6
+    body = lead.get(f"/api/v1/projects/{world.project.pk}/adjudication/").json()
+    # agree: 4 of 4 spans unanimous (1.0, not below 0.6); differ: 2 of 4 (0.5 < 0.6)
+    assert [r["document"] for r in body["results"]] == [differ.pk]
+    assert body["progress"]["multiply_annotated"] == 2 and body["progress"]["needing_gold"] == 1
+    bad = lead.patch(
+        f"/api/v1/projects/{world.project.pk}/", {"adjudication_threshold": 2}, format="json"
+    )
+    assert bad.status_code == 400
 
 
 def test_an_annotator_cannot_see_or_make_the_gold(world: World) -> None:

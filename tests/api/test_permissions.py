@@ -110,6 +110,7 @@ MATRIX = [
     Row("get", "projects/{p}/documents/{d}/gold/", REVIEWERS_200),
     # no submitted work in the matrix's world: the merge is refused (409) for those allowed
     Row("post", "projects/{p}/documents/{d}/gold/merge/", {"reviewer": 409, "lead": 409}, {}),
+    Row("post", "projects/{p}/documents/{d}/gold/submit/", {"reviewer": 409, "lead": 409}, {}),
     Row(
         "post",
         "projects/{p}/documents/{d}/gold/decide/",
