@@ -58,6 +58,19 @@ class ProjectSettingsForm(forms.Form):
     )
     snap_to_words = forms.BooleanField(required=False, label="Snap selections to word boundaries")
     allow_overlap = forms.BooleanField(required=False, label="Allow overlapping and nested spans")
+    adjudication_threshold = forms.FloatField(
+        required=False,
+        min_value=0.0,
+        max_value=1.0,
+        label="Adjudication threshold",
+        help_text="Documents whose annotators agree on less than this share of spans (0–1) go "
+        "to the adjudication queue; 1 sends every document with any difference.",
+    )
+
+    def clean_adjudication_threshold(self) -> float:
+        """Left empty keeps the current value (older forms did not have the field)."""
+        value = self.cleaned_data.get("adjudication_threshold")
+        return float(self.initial.get("adjudication_threshold", 1.0)) if value is None else value
 
 
 class MemberForm(forms.Form):

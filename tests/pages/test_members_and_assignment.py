@@ -145,3 +145,17 @@ def test_assigning_a_consumer_is_refused_with_a_message(client: Any, world: Any)
     )
     assert b"annotator" in response.content
     assert not Assignment.objects.filter(document=doc, annotator=world.consumer).exists()
+
+
+def test_a_lead_sets_the_adjudication_threshold_within_0_and_1(client: Any, world: Any) -> None:
+    client.force_login(world.lead)
+    base = {"name": "Alpha", "annotators_per_document": 2, "blind": "on"}
+    client.post(f"/p/{world.project.slug}/settings/", {**base, "adjudication_threshold": "0.7"})
+    world.project.refresh_from_db()
+    assert world.project.adjudication_threshold == 0.7
+    response = client.post(
+        f"/p/{world.project.slug}/settings/", {**base, "adjudication_threshold": "1.5"}
+    )
+    assert response.status_code == 400
+    world.project.refresh_from_db()
+    assert world.project.adjudication_threshold == 0.7
