@@ -761,3 +761,33 @@ def adjudication_queue(project: Project) -> dict[str, Any]:
         },
         "documents": rows,
     }
+
+
+def agreement_by_week(
+    project: Project, report: dict[str, Any], filters: AgreementFilters = AgreementFilters()
+) -> list[dict[str, Any]]:
+    """Agreement over time: the mean per-document overlap F1 (labelled) of the documents whose
+    last submission fell in each ISO week, with how many documents stand behind each point.
+
+    Built from the report's per-document figures plus one query for the submission dates, so
+    it costs nothing like a report per week; a document counts in the week its last
+    annotation was submitted, since only then was its agreement final.
+    """
+    last = dict(
+        _submitted_annotations(project, filters)
+        .values("document_id")
+        .annotate(last=Max("submitted_at"))
+        .order_by()
+        .values_list("document_id", "last")
+    )
+    weeks: dict[str, list[float]] = defaultdict(list)
+    for doc_id, measure in report["spans"]["per_document"]:
+        when = last.get(int(doc_id)) if str(doc_id).isdigit() else None
+        if when is None or measure.get("value") is None:
+            continue
+        year, week, _day = when.isocalendar()
+        weeks[f"{year}-W{week:02d}"].append(measure["value"])
+    return [
+        {"week": week, "documents": len(values), "f1": sum(values) / len(values)}
+        for week, values in sorted(weeks.items())
+    ]

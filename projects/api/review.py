@@ -82,6 +82,7 @@ class AgreementView(ProjectView):
         return Response(
             {
                 "status": "done",
+                "by_week": selectors.agreement_by_week(self.access.project, report, filters),
                 "filters": {
                     "label": list(filters.labels),
                     "annotator": list(filters.annotators),

@@ -664,5 +664,33 @@ def agreement(request: HttpRequest, slug: str) -> HttpResponse:
             "stacked": confusion["stacked"],
         },
         "downloads": downloads,
+        "weekly": _weekly_chart(selectors.agreement_by_week(access.project, report, filters)),
     }
     return render(request, "projects/agreement.html", context)
+
+
+def _weekly_chart(series: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Geometry of a small line chart of the weekly series (drawn as inline SVG markup, not
+    script), plus the rows of its table twin."""
+    if not series:
+        return None
+    width, height, left, top, bottom = 640, 180, 40, 12, 28
+    plot_w, plot_h = width - left - 12, height - top - bottom
+    step = plot_w / max(1, len(series) - 1)
+    points = []
+    for i, point in enumerate(series):
+        x = left + (i * step if len(series) > 1 else plot_w / 2)
+        y = top + (1 - point["f1"]) * plot_h
+        points.append({**point, "x": round(x, 1), "y": round(y, 1), "text": _number(point["f1"])})
+    return {
+        "width": width,
+        "height": height,
+        "polyline": " ".join(f"{p['x']},{p['y']}" for p in points),
+        "points": points,
+        "grid": [
+            {"y": round(top + (1 - v) * plot_h, 1), "label": f"{v:.1f}"} for v in (0.0, 0.5, 1.0)
+        ],
+        "axis_y": height - bottom + 16,
+        "left": left,
+        "right": width - 12,
+    }

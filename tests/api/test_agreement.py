@@ -149,3 +149,28 @@ def test_the_agreement_query_count_does_not_grow_with_documents(
     with django_assert_max_num_queries(baseline):
         r = client_for(world.lead).get(url)
     assert r.json()["report"]["documents"] == 22
+
+
+def test_agreement_over_time_groups_documents_by_the_week_of_their_last_submission(
+    world: World,
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from projects.models import Annotation
+
+    docs = world.documents[:2]
+    for doc, second_label in ((docs[0], "Claim"), (docs[1], "Critique")):
+        for user, label in ((world.annotator, "Claim"), (world.annotator2, second_label)):
+            c = client_for(user)
+            base = f"/api/v1/projects/{world.project.pk}/documents/{doc.pk}/annotation/"
+            c.post(base + "spans/", {"start": 0, "end": 9, "label": label}, format="json")
+            c.post(base + "submit/", {}, format="json")
+    earlier = timezone.now() - timedelta(days=14)
+    Annotation.objects.filter(document=docs[0]).update(submitted_at=earlier)
+    body = client_for(world.lead).get(f"/api/v1/projects/{world.project.pk}/agreement/").json()
+    series = body["by_week"]
+    assert [p["documents"] for p in series] == [1, 1]
+    assert [p["f1"] for p in series] == [1.0, 0.0]  # the older week agreed, the newer did not
+    assert series[0]["week"] < series[1]["week"]

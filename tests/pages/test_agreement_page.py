@@ -302,3 +302,15 @@ def test_the_page_renders_with_a_fixed_number_of_queries_as_documents_grow(
     assert len(response.context["document_rows"]) == 50
     assert response.context["documents_more"] == 12
     assert "12 more" in response.content.decode()
+
+
+def test_the_page_draws_agreement_over_time_with_a_table_twin(client: Any, world: Any) -> None:
+    for user in (world.annotator, world.annotator2):
+        c = client_for(user)
+        base = f"/api/v1/projects/{world.project.pk}/documents/{world.documents[0].pk}/annotation/"
+        c.post(base + "spans/", {"start": 0, "end": 9, "label": "Claim"}, format="json")
+        c.post(base + "submit/", {}, format="json")
+    client.force_login(world.lead)
+    page = client.get(f"/p/{world.project.slug}/agreement/").content.decode()
+    assert 'id="time-h"' in page and "<polyline" in page
+    assert "-W" in page  # an ISO week label
