@@ -3,7 +3,7 @@ documents (import, read-only view), then review (agreement)."""
 
 from django.urls import path
 
-from . import account, compare, documents, project, review
+from . import account, adjudication, compare, documents, project, review
 
 app_name = "projects"
 
@@ -39,4 +39,25 @@ urlpatterns = [
     ),
     path("p/<slug:slug>/agreement/", review.agreement, name="agreement"),
     path("p/<slug:slug>/d/<int:document_id>/compare/", compare.compare, name="compare"),
+    path("p/<slug:slug>/adjudication/", adjudication.adjudication, name="adjudication"),
+    path(
+        "p/<slug:slug>/d/<int:document_id>/adjudicate/",
+        adjudication.adjudicate,
+        name="adjudicate",
+    ),
+    path(
+        "p/<slug:slug>/d/<int:document_id>/adjudicate/merge/",
+        adjudication.adjudicate_merge,
+        name="adjudicate_merge",
+    ),
+    path(
+        "p/<slug:slug>/d/<int:document_id>/adjudicate/decide/",
+        adjudication.adjudicate_decide,
+        name="adjudicate_decide",
+    ),
+    path(
+        "p/<slug:slug>/d/<int:document_id>/adjudicate/submit/",
+        adjudication.adjudicate_submit,
+        name="adjudicate_submit",
+    ),
 ]

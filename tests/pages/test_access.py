@@ -17,6 +17,8 @@ def _pages(world: Any) -> list[str]:
         f"/p/{slug}/d/{world.documents[0].pk}/",
         f"/p/{slug}/agreement/",
         f"/p/{slug}/d/{world.documents[0].pk}/compare/",
+        f"/p/{slug}/adjudication/",
+        f"/p/{slug}/d/{world.documents[0].pk}/adjudicate/",
     ]
 
 
@@ -38,12 +40,25 @@ def _posts(world: Any) -> list[str]:
     ]
 
 
+def _review_posts(world: Any) -> list[str]:
+    """Posts that reviewers may make too (adjudication); leads-only posts are in _posts."""
+    base = f"/p/{world.project.slug}/d/{world.documents[0].pk}/adjudicate/"
+    return [base + "merge/", base + "decide/", base + "submit/"]
+
+
 def test_an_outsider_gets_404_on_every_page_of_another_project(client: Any, world: Any) -> None:
     client.force_login(world.outsider)
     for url in _pages(world):
         assert client.get(url).status_code == 404, url
-    for url in _posts(world):
+    for url in _posts(world) + _review_posts(world):
         assert client.post(url).status_code == 404, url
+
+
+@pytest.mark.parametrize("persona", ["annotator", "consumer"])
+def test_only_reviewers_and_leads_may_adjudicate(client: Any, world: Any, persona: str) -> None:
+    client.force_login(world.persona(persona))
+    for url in _review_posts(world):
+        assert client.post(url).status_code == 403, url
 
 
 def test_a_member_of_another_project_gets_404_too(client: Any, world: Any) -> None:
@@ -137,7 +152,7 @@ def test_every_project_page_is_in_these_lists(world: Any) -> None:
             "X" if part.isdigit() or part == world.project.slug else part
             for part in url.strip("/").split("/")
         )
-        for url in _pages(world) + _posts(world)
+        for url in _pages(world) + _posts(world) + _review_posts(world)
     }
     normalised = {
         "/".join("X" if part.startswith("<") else part for part in p.strip("/").split("/"))
