@@ -174,3 +174,34 @@ def test_agreement_over_time_groups_documents_by_the_week_of_their_last_submissi
     assert [p["documents"] for p in series] == [1, 1]
     assert [p["f1"] for p in series] == [1.0, 0.0]  # the older week agreed, the newer did not
     assert series[0]["week"] < series[1]["week"]
+
+
+def test_a_large_project_with_the_broker_down_gets_a_clear_503_and_no_stuck_lock(
+    world: World, settings: Any
+) -> None:
+    from django.core.cache import cache
+
+    from annotator.celery import app
+    from projects import selectors
+
+    settings.AGREEMENT_SYNC_MAX_ANNOTATIONS = 0
+    doc = world.documents[0]
+    for user in (world.annotator, world.annotator2):
+        c = client_for(user)
+        base = f"/api/v1/projects/{world.project.pk}/documents/{doc.pk}/annotation/"
+        c.post(base + "spans/", {"start": 0, "end": 9, "label": "Claim"}, format="json")
+        c.post(base + "submit/", {}, format="json")
+    cache.clear()
+    old_url, old_pool = app.conf.broker_url, app._pool
+    app.conf.broker_url, app._pool = "redis://127.0.0.1:1/0", None
+    app.conf.broker_connection_timeout = 1
+    try:
+        r = client_for(world.lead).get(f"/api/v1/projects/{world.project.pk}/agreement/")
+    finally:
+        if app._pool is not None:
+            app._pool.force_close_all()
+        app.conf.broker_url, app._pool = old_url, old_pool
+    assert r.status_code == 503, r.content
+    assert r.json()["error"]["code"] == "unavailable"
+    key = selectors.agreement_key(world.project, selectors.AgreementFilters())
+    assert cache.get(f"{key}:lock") is None
