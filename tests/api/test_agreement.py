@@ -192,15 +192,22 @@ def test_a_large_project_with_the_broker_down_gets_a_clear_503_and_no_stuck_lock
         c.post(base + "spans/", {"start": 0, "end": 9, "label": "Claim"}, format="json")
         c.post(base + "submit/", {}, format="json")
     cache.clear()
-    old_url, old_pool = app.conf.broker_url, app._pool
-    app.conf.broker_url, app._pool = "redis://127.0.0.1:1/0", None
-    app.conf.broker_connection_timeout = 1
+
+    def fresh_pools() -> None:
+        # the app's connection and producer pools are made lazily from broker_url
+        if app._pool is not None:
+            app._pool.force_close_all()
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    old = (app.conf.broker_url, app.conf.broker_connection_timeout)
+    fresh_pools()
+    app.conf.broker_url, app.conf.broker_connection_timeout = "redis://127.0.0.1:1/0", 1
     try:
         r = client_for(world.lead).get(f"/api/v1/projects/{world.project.pk}/agreement/")
     finally:
-        if app._pool is not None:
-            app._pool.force_close_all()
-        app.conf.broker_url, app._pool = old_url, old_pool
+        fresh_pools()
+        app.conf.broker_url, app.conf.broker_connection_timeout = old
     assert r.status_code == 503, r.content
     assert r.json()["error"]["code"] == "unavailable"
     key = selectors.agreement_key(world.project, selectors.AgreementFilters())
