@@ -26,8 +26,13 @@ ARGS = [
 ]
 SHOTS = Path(__file__).resolve().parent.parent.parent / "var" / "e2e"
 
-# The live server runs in a thread beside the test's own code that awaits the browser.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+@pytest.fixture(autouse=True)
+def _orm_beside_playwright(monkeypatch: Any) -> None:
+    """Playwright's sync API keeps an event loop in the test's thread, and Django refuses ORM
+    calls from a thread with a running loop; the tests' own ORM checks are safe here. Set for
+    each test only, so it never leaks into other tests or subprocesses."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(scope="session")
