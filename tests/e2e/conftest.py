@@ -35,8 +35,10 @@ def _orm_beside_playwright(monkeypatch: Any) -> None:
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[Any]:
+    """One browser per test: Playwright's loop must not outlive the test, or every later
+    test's database calls in this thread would be refused."""
     if not Path(CHROMIUM).exists():
         message = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
         if os.environ.get("E2E_REQUIRED"):
