@@ -11,7 +11,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from itertools import groupby
 from typing import Any
 
@@ -20,6 +20,8 @@ from django.core.cache import cache
 from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 
 from .domain import agreement
 from .domain.agreement.serialize import to_jsonable
@@ -445,6 +447,23 @@ class AgreementFilters:
         return json.dumps(self.to_json(), sort_keys=True)
 
 
+def parse_moment(raw: str) -> datetime | None:
+    """A filter date: an ISO date (local midnight) or date-time; None when it is not one,
+    including well-formed but impossible dates such as 2026-02-31."""
+    moment = parse_datetime(raw)
+    if moment is None:
+        try:
+            day = parse_date(raw)
+        except ValueError:
+            day = None
+        if day is None:
+            return None
+        moment = datetime.combine(day, time.min)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, timezone.get_current_timezone())
+    return moment
+
+
 def _submitted_annotations(project: Project, filters: AgreementFilters) -> QuerySet[Annotation]:
     qs = Annotation.objects.filter(
         project=project, kind=AnnotationKind.ANNOTATOR, status=AnnotationStatus.SUBMITTED
@@ -638,9 +657,7 @@ def agreement_for(
     cached = cache.get(key)
     if cached is not None:
         return cached
-    attribute_names = [
-        a["name"] for a in project.scheme.get("span_attributes", []) if isinstance(a, dict)
-    ]
+    attribute_names = scheme_attribute_names(project)
     total = agreement_total(project, filters)
     documents, stances = agreement_inputs(project, filters, attribute_names=attribute_names)
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -33,14 +31,9 @@ def _moment(request: Request, name: str) -> datetime | None:
     raw = request.query_params.get(name)
     if not raw:
         return None
-    moment = parse_datetime(raw)
+    moment = selectors.parse_moment(raw)
     if moment is None:
-        day = parse_date(raw)
-        if day is None:
-            raise ValidationFailed(f"{name} must be a date (2026-11-27) or an ISO date-time.")
-        moment = datetime.combine(day, time.min)
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, timezone.get_current_timezone())
+        raise ValidationFailed(f"{name} must be a date (2026-11-27) or an ISO date-time.")
     return moment
 
 

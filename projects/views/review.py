@@ -9,15 +9,13 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
@@ -47,23 +45,6 @@ UNDEFINED_TEXT = "#57606a"
 
 
 # --- filters ------------------------------------------------------------------------------
-
-
-def _moment(raw: str) -> datetime | None:
-    """A date or ISO date-time, read as the agreement API reads it (local midnight for a
-    date); None when it is not one."""
-    moment = parse_datetime(raw)
-    if moment is None:
-        try:
-            day = parse_date(raw)
-        except ValueError:  # well-formed but impossible, e.g. 2026-02-31
-            day = None
-        if day is None:
-            return None
-        moment = datetime.combine(day, time.min)
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, timezone.get_current_timezone())
-    return moment
 
 
 @dataclass(frozen=True)
@@ -106,7 +87,7 @@ def _filters(
     raw_dates: dict[str, str] = {}
     for name, what in (("from", "“Submitted from”"), ("until", "“Submitted before”")):
         raw = request.GET.get(name, "").strip()
-        moment = _moment(raw) if raw else None
+        moment = selectors.parse_moment(raw) if raw else None
         if raw and moment is None:
             errors[name] = (
                 f"{what} must be a date such as 2026-11-27 (or an ISO date-time); "

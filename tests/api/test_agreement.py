@@ -205,3 +205,8 @@ def test_a_large_project_with_the_broker_down_gets_a_clear_503_and_no_stuck_lock
     assert r.json()["error"]["code"] == "unavailable"
     key = selectors.agreement_key(world.project, selectors.AgreementFilters())
     assert cache.get(f"{key}:lock") is None
+
+
+def test_an_impossible_date_is_a_clear_400_not_a_server_error(demo: Any) -> None:
+    r = client_for(demo).get("/api/v1/projects/demo/agreement/?from=2026-02-31")
+    assert r.status_code == 400 and "from" in r.json()["error"]["message"]
