@@ -703,7 +703,8 @@ def gold_of(document: Document) -> Annotation | None:
 
 
 def adjudication_candidates(project: Project, document: Document) -> list[dict[str, Any]]:
-    """The span candidates of the submitted work that the gold neither holds nor rejected."""
+    """The span candidates of the submitted work that the gold neither holds (as proposed or
+    as corrected on acceptance) nor rejected."""
     from .domain.adjudication import merge_spans
 
     work, _stances = submitted_work(project, document)
@@ -712,10 +713,14 @@ def adjudication_candidates(project: Project, document: Document) -> list[dict[s
     gold = gold_of(document)
     taken: set[tuple[int, int, str]] = set()
     if gold is not None:
-        taken = {
-            (start, end, label)
-            for start, end, label in gold.spans.values_list("start", "end", "label__name")
-        }
+        for start, end, label, provenance in gold.spans.values_list(
+            "start", "end", "label__name", "provenance"
+        ):
+            taken.add((start, end, label))
+            # an accepted candidate may have been corrected on the way in: its own key is taken
+            candidate = (provenance or {}).get("candidate")
+            if candidate:
+                taken.add(tuple(candidate))  # type: ignore[arg-type]
         taken |= {tuple(r) for r in gold.adjudication.get("rejected", [])}  # type: ignore[misc]
     return [
         {

@@ -94,12 +94,42 @@ class GoldMergeIn(serializers.Serializer):
     policy = serializers.ChoiceField(choices=["majority", "unanimous"], default="majority")
 
 
+class GoldEditIn(serializers.Serializer):
+    """The candidate as corrected before it is accepted; what is left out stays as proposed."""
+
+    start = serializers.IntegerField(required=False, min_value=0)
+    end = serializers.IntegerField(required=False, min_value=1)
+    label = serializers.CharField(required=False)
+    attributes = serializers.DictField(
+        child=serializers.CharField(allow_blank=True), required=False
+    )
+
+
 class GoldDecideIn(serializers.Serializer):
     start = serializers.IntegerField(min_value=0)
     end = serializers.IntegerField(min_value=1)
     label = serializers.CharField()
     decision = serializers.ChoiceField(choices=["accept", "reject"])
     version = serializers.IntegerField(required=False, min_value=0)
+    edit = GoldEditIn(required=False)
+
+
+class GoldUndoIn(serializers.Serializer):
+    """Without a candidate, the last decision is undone."""
+
+    start = serializers.IntegerField(required=False, min_value=0)
+    end = serializers.IntegerField(required=False, min_value=1)
+    label = serializers.CharField(required=False)
+    version = serializers.IntegerField(required=False, min_value=0)
+
+    def validate(self, attrs: dict) -> dict:
+        given = [name for name in ("start", "end", "label") if name in attrs]
+        if given and len(given) != 3:
+            raise serializers.ValidationError(
+                "Name a candidate with start, end and label together, or none of them to "
+                "undo the last decision."
+            )
+        return attrs
 
 
 class AdjudicationQueueView(ProjectView):
@@ -178,7 +208,8 @@ class GoldDecideView(DocumentScopedView):
         request=GoldDecideIn,
         responses={200: dict},
         tags=["review"],
-        description="Accept a candidate into the gold, or reject it.",
+        description="Accept a candidate into the gold (optionally corrected by `edit`: start, "
+        "end, label, attributes), or reject it. 409 on a stale `version`.",
     )
     def post(self, request: Request, project_id: str, document_id: int) -> Response:
         data = GoldDecideIn(data=request.data)
@@ -201,3 +232,28 @@ class GoldSubmitView(DocumentScopedView):
     def post(self, request: Request, project_id: str, document_id: int) -> Response:
         gold = review_services.gold_submit(access=self.access, document=self.document)
         return Response({"gold": gold.pk, "version": gold.version, "status": gold.status})
+
+
+class GoldUndoView(DocumentScopedView):
+    roles = {"POST": REVIEWERS}
+
+    @extend_schema(
+        request=GoldUndoIn,
+        responses={200: dict},
+        tags=["review"],
+        description="Take back a decision on the gold: the last one, or the one about the "
+        "candidate named by start, end and label. An accepted span leaves the gold; the "
+        "candidate is open again.",
+    )
+    def post(self, request: Request, project_id: str, document_id: int) -> Response:
+        data = GoldUndoIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        candidate = (values["start"], values["end"], values["label"]) if "start" in values else None
+        undone = review_services.gold_undo(
+            access=self.access,
+            document=self.document,
+            version=values.get("version"),
+            candidate=candidate,
+        )
+        return Response({"undone": undone, "version": undone["version"]})

@@ -56,4 +56,5 @@ urlpatterns = [
     path(D + "gold/merge/", review.GoldMergeView.as_view(), name="gold-merge"),
     path(D + "gold/decide/", review.GoldDecideView.as_view(), name="gold-decide"),
     path(D + "gold/submit/", review.GoldSubmitView.as_view(), name="gold-submit"),
+    path(D + "gold/undo/", review.GoldUndoView.as_view(), name="gold-undo"),
 ]

@@ -161,7 +161,7 @@ def _validate_span(
     return label
 
 
-def _clean_attributes(attributes: Mapping[str, Any] | None) -> dict[str, str]:
+def clean_attributes(attributes: Mapping[str, Any] | None) -> dict[str, str]:
     if attributes is None:
         return {}
     if not isinstance(attributes, Mapping):
@@ -198,7 +198,7 @@ def span_create(
 ) -> Change:
     annotation = _lock_annotation(access, document)
     cid = _client_id(client_id, "s")
-    attrs = _clean_attributes(attributes)
+    attrs = clean_attributes(attributes)
     existing = only_row(annotation.spans.select_related("label").filter(client_id=cid))
     if existing is not None:
         if (existing.start, existing.end, existing.label.name, existing.attributes) == (
@@ -263,7 +263,7 @@ def span_update(
     unknown = set(changes) - {"start", "end", "label", "attributes"}
     if unknown:
         raise ValidationFailed(f"Cannot change: {', '.join(sorted(unknown))}.")
-    attrs = _clean_attributes(changes["attributes"]) if "attributes" in changes else span.attributes
+    attrs = clean_attributes(changes["attributes"]) if "attributes" in changes else span.attributes
     span_in = SpanIn(
         start=changes.get("start", span.start),
         end=changes.get("end", span.end),

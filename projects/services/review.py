@@ -4,6 +4,7 @@ ones) and adjudication of a document's gold annotation."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,8 @@ from django.utils import timezone
 
 from projects import selectors
 from projects.domain import adjudication
+from projects.domain.problems import Problem
+from projects.domain.spans import SpanIn, validate_span
 from projects.models import (
     Annotation,
     AnnotationKind,
@@ -30,10 +33,10 @@ from projects.models import (
 from projects.models.query import only_row
 from projects.permissions import ProjectAccess
 
-from .annotations import locked_annotation
+from .annotations import clean_attributes, locked_annotation
 from .audit import audit_record
 from .errors import Conflict, NotFound, Unavailable, ValidationFailed
-from .projects import label_rows
+from .projects import label_rows, scheme_spec
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +182,42 @@ def gold_merge(
     return gold
 
 
+def _check_gold_version(gold: Annotation, version: int | None) -> None:
+    if version is not None and version != gold.version:
+        raise Conflict(
+            f"The gold annotation changed (you have version {version}, the server has "
+            f"{gold.version}); reload.",
+            code="stale_version",
+            extra={"version": gold.version},
+        )
+
+
+def _edited_span(
+    access: ProjectAccess, document: Document, candidate: dict[str, Any], edit: Mapping[str, Any]
+) -> SpanIn:
+    """The candidate as the adjudicator corrected it: any of start, end, label and attributes
+    replaced, checked against the text and the scheme like an annotator's span."""
+    unknown = sorted(set(edit) - {"start", "end", "label", "attributes"})
+    if unknown:
+        raise ValidationFailed(
+            f"An edit may change start, end, label and attributes, not {', '.join(unknown)}.",
+            problems=[Problem("unknown field", field=f"edit.{name}") for name in unknown],
+        )
+    span = SpanIn(
+        start=edit.get("start", candidate["start"]),
+        end=edit.get("end", candidate["end"]),
+        label=edit.get("label", candidate["label"]),
+        attributes=clean_attributes(edit.get("attributes", candidate["attributes"])),
+    )
+    problems = validate_span(document.text, span, scheme_spec(access.project), field="edit")
+    if problems:
+        raise ValidationFailed(
+            "The edited span is not valid: " + "; ".join(str(p) for p in problems[:5]),
+            problems=problems,
+        )
+    return span
+
+
 @transaction.atomic
 def gold_decide(
     *,
@@ -189,11 +228,15 @@ def gold_decide(
     label: str,
     decision: str,
     version: int | None = None,
+    edit: Mapping[str, Any] | None = None,
 ) -> Annotation:
-    """Accept a candidate into the gold (with who proposed it and who decided) or reject it
-    (it is no longer offered)."""
+    """Accept a candidate into the gold (as proposed, or corrected by ``edit``), with who
+    proposed it and who decided, or reject it (it is no longer offered). Every decision goes
+    on the gold's decision log, which is what :func:`gold_undo` walks back."""
     if decision not in ("accept", "reject"):
         raise ValidationFailed("decision must be 'accept' or 'reject'.")
+    if edit and decision != "accept":
+        raise ValidationFailed("Only an accepted candidate can be edited.")
     candidates = {
         (c["start"], c["end"], c["label"]): c
         for c in selectors.adjudication_candidates(access.project, document)
@@ -202,40 +245,92 @@ def gold_decide(
     if candidate is None:
         raise NotFound(f"No open candidate [{start}, {end}) {label} for this document.")
     gold = locked_annotation(document, kind=AnnotationKind.GOLD)
-    if version is not None and version != gold.version:
-        raise Conflict(
-            f"The gold annotation changed (you have version {version}, the server has "
-            f"{gold.version}); reload.",
-            code="stale_version",
-        )
+    _check_gold_version(gold, version)
     user = access.user_id
+    entry: dict[str, Any] = {"decision": decision, "candidate": [start, end, label], "by": user}
     if decision == "accept":
-        label_row = label_rows(access.project).get(label)
+        span = _edited_span(access, document, candidate, edit or {})
+        label_row = label_rows(access.project).get(span.label)
         if label_row is None or label_row.retired:
-            raise ValidationFailed(f"'{label}' is not an active label of the scheme.")
+            raise ValidationFailed(f"'{span.label}' is not an active label of the scheme.")
+        client_id = f"g-{span.start}-{span.end}-{label_row.pk}"
+        if gold.spans.filter(client_id=client_id).exists():
+            raise Conflict(
+                f"The gold already holds [{span.start}, {span.end}) {span.label}.",
+                code="duplicate_span",
+            )
+        edited = (span.start, span.end, span.label, dict(span.attributes)) != (
+            start,
+            end,
+            label,
+            candidate["attributes"],
+        )
         Span.objects.create(
             annotation=gold,
-            client_id=f"g-{start}-{end}-{label_row.pk}",
-            start=start,
-            end=end,
+            client_id=client_id,
+            start=span.start,
+            end=span.end,
             label=label_row,
-            attributes=candidate["attributes"],
+            attributes=dict(span.attributes),
             provenance={
                 "proposed_by": candidate["proposed_by"],
                 "kind": candidate["kind"],
                 "decided_by": user,
+                "candidate": [start, end, label],
+                "edited": edited,
             },
         )
+        entry.update(span=client_id, edited=edited)
     else:
         rejected = [*gold.adjudication.get("rejected", []), [start, end, label]]
         gold.adjudication = {**gold.adjudication, "rejected": rejected}
-    _touch(
-        gold,
-        actor_id=user,
-        action=f"gold.{decision}",
-        data={"start": start, "end": end, "label": label},
-    )
+    gold.adjudication = {
+        **gold.adjudication,
+        "decisions": [*gold.adjudication.get("decisions", []), entry],
+    }
+    _touch(gold, actor_id=user, action=f"gold.{decision}", data={k: v for k, v in entry.items()})
     return gold
+
+
+@transaction.atomic
+def gold_undo(
+    *,
+    access: ProjectAccess,
+    document: Document,
+    version: int | None = None,
+    candidate: tuple[int, int, str] | None = None,
+) -> dict[str, Any]:
+    """Take back a decision: the last one, or the one about ``candidate``. An accepted span
+    leaves the gold (with the gold relations that used it) and a rejected candidate is offered
+    again; either way the candidate reappears among the open ones. Returns the undone entry."""
+    gold = only_row(
+        Annotation.objects.select_for_update().filter(document=document, kind=AnnotationKind.GOLD)
+    )
+    if gold is None:
+        raise Conflict("This document has no gold annotation, so there is nothing to undo.")
+    _check_gold_version(gold, version)
+    decisions = list(gold.adjudication.get("decisions", []))
+    index = None
+    for i in range(len(decisions) - 1, -1, -1):
+        if candidate is None or tuple(decisions[i]["candidate"]) == tuple(candidate):
+            index = i
+            break
+    if index is None:
+        if candidate is None:
+            raise Conflict("No decision on this document's gold is left to undo.")
+        start, end, label = candidate
+        raise NotFound(f"No decision about [{start}, {end}) {label} to undo.")
+    entry = decisions.pop(index)
+    if entry["decision"] == "accept":
+        Span.objects.filter(annotation=gold, client_id=entry["span"]).delete()
+    else:
+        rejected = list(gold.adjudication.get("rejected", []))
+        if entry["candidate"] in rejected:
+            rejected.remove(entry["candidate"])
+        gold.adjudication = {**gold.adjudication, "rejected": rejected}
+    gold.adjudication = {**gold.adjudication, "decisions": decisions}
+    _touch(gold, actor_id=access.user_id, action="gold.undo", data=entry)
+    return {**entry, "version": gold.version}
 
 
 @transaction.atomic

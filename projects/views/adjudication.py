@@ -92,20 +92,57 @@ def adjudicate(request: HttpRequest, slug: str, document_id: int) -> HttpRespons
         if gold is not None
         else []
     )
-    names = _usernames({(s.provenance or {}).get("decided_by") for s in spans})
+    log = list(gold.adjudication.get("decisions", [])) if gold is not None else []
+    names = _usernames(
+        {(s.provenance or {}).get("decided_by") for s in spans} | {d.get("by") for d in log}
+    )
     gold_rows = [
         {
             "label": s.label.name,
             "text": document.text[s.start : s.end],
             "start": s.start,
             "end": s.end,
+            "attributes": s.attributes,
             "proposed_by": (s.provenance or {}).get("proposed_by") or [],
             "decided_by": names.get((s.provenance or {}).get("decided_by")),
+            "candidate": (s.provenance or {}).get("candidate"),
+            "edited": (s.provenance or {}).get("edited", False),
         }
         for s in spans
     ]
+    decisions_log = [
+        {
+            "decision": d["decision"],
+            "start": d["candidate"][0],
+            "end": d["candidate"][1],
+            "label": d["candidate"][2],
+            "text": document.text[d["candidate"][0] : d["candidate"][1]],
+            "edited": d.get("edited", False),
+            "by": names.get(d.get("by"), ""),
+        }
+        for d in reversed(log)
+    ]
     candidates = selectors.adjudication_candidates(access.project, document)
     candidates.sort(key=lambda c: (c["cluster"], c["start"], c["end"], c["label"]))
+    scheme = access.project.scheme
+    attributes = [a for a in scheme.get("span_attributes", []) if isinstance(a, dict)]
+    active_labels = [
+        label["name"]
+        for label in scheme.get("span_labels", [])
+        if isinstance(label, dict) and not label.get("retired")
+    ]
+    for n, c in enumerate(candidates, start=1):
+        c["uid"] = n
+        c["fields"] = [
+            {
+                "name": a["name"],
+                "kind": a.get("kind", "entity"),
+                "values": a.get("values", []),
+                "suggestions": bool(a.get("suggestions")),
+                "value": c["attributes"].get(a["name"], ""),
+            }
+            for a in attributes
+        ]
     clusters = [
         {"cluster": key, "candidates": list(group)}
         for key, group in groupby(candidates, key=lambda c: c["cluster"])
@@ -124,6 +161,9 @@ def adjudicate(request: HttpRequest, slug: str, document_id: int) -> HttpRespons
             "open_count": len(candidates),
             "policies": POLICIES,
             "decisions": DECISIONS,
+            "decisions_log": decisions_log,
+            "labels": active_labels,
+            "attributes": attributes,
         },
     )
 
@@ -147,6 +187,32 @@ def adjudicate_merge(request: HttpRequest, slug: str, document_id: int) -> HttpR
     return _back(access, document)
 
 
+def _ints(request: HttpRequest, *names: str) -> list[int | None]:
+    """Form integers; an empty field is None. Raises ValueError on anything else."""
+    values: list[int | None] = []
+    for name in names:
+        raw = request.POST.get(name, "").strip()
+        values.append(int(raw) if raw else None)
+    return values
+
+
+def _edit(request: HttpRequest, attribute_names: list[str]) -> dict[str, Any] | None:
+    """The correction typed into a candidate's edit form, if it was that form that posted."""
+    if request.POST.get("edited") != "1":
+        return None
+    start, end = _ints(request, "edit_start", "edit_end")
+    edit: dict[str, Any] = {
+        "attributes": {name: request.POST.get(f"edit_{name}", "") for name in attribute_names}
+    }
+    if start is not None:
+        edit["start"] = start
+    if end is not None:
+        edit["end"] = end
+    if request.POST.get("edit_label"):
+        edit["label"] = request.POST["edit_label"]
+    return edit
+
+
 @login_required
 @require_POST
 def adjudicate_decide(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
@@ -155,15 +221,16 @@ def adjudicate_decide(request: HttpRequest, slug: str, document_id: int) -> Http
     decision = request.POST.get("decision", "")
     label = request.POST.get("label", "")
     try:
-        start = int(request.POST.get("start", ""))
-        end = int(request.POST.get("end", ""))
-        raw_version = request.POST.get("version", "")
-        version = int(raw_version) if raw_version else None
+        start, end, version = _ints(request, "start", "end", "version")
+        edit = _edit(request, selectors.scheme_attribute_names(access.project))
     except ValueError:
-        messages.error(request, "The candidate's start, end or version is not a number.")
+        messages.error(request, "A start, end or version field is not a whole number.")
+        return _back(access, document)
+    if start is None or end is None:
+        messages.error(request, "The candidate's start and end are missing.")
         return _back(access, document)
     try:
-        review_services.gold_decide(
+        gold = review_services.gold_decide(
             access=access,
             document=document,
             start=start,
@@ -171,12 +238,41 @@ def adjudicate_decide(request: HttpRequest, slug: str, document_id: int) -> Http
             label=label,
             decision=decision,
             version=version,
+            edit=edit,
         )
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:
+        last = gold.adjudication["decisions"][-1]
         done = "Accepted" if decision == "accept" else "Rejected"
+        if last.get("edited"):
+            done = "Accepted with corrections"
         messages.success(request, f"{done} [{start}, {end}) {label}.")
+    return _back(access, document)
+
+
+@login_required
+@require_POST
+def adjudicate_undo(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
+    access = project_access(request.user, slug, allow=REVIEWERS)
+    document = _document(access, document_id)
+    label = request.POST.get("label", "")
+    try:
+        start, end, version = _ints(request, "start", "end", "version")
+    except ValueError:
+        messages.error(request, "A start, end or version field is not a whole number.")
+        return _back(access, document)
+    candidate = (start, end, label) if start is not None and end is not None and label else None
+    try:
+        undone = review_services.gold_undo(
+            access=access, document=document, version=version, candidate=candidate
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        s, e, name = undone["candidate"]
+        what = "acceptance" if undone["decision"] == "accept" else "rejection"
+        messages.success(request, f"Undid the {what} of [{s}, {e}) {name}; it is open again.")
     return _back(access, document)
 
 

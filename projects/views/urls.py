@@ -56,6 +56,11 @@ urlpatterns = [
         name="adjudicate_decide",
     ),
     path(
+        "p/<slug:slug>/d/<int:document_id>/adjudicate/undo/",
+        adjudication.adjudicate_undo,
+        name="adjudicate_undo",
+    ),
+    path(
         "p/<slug:slug>/d/<int:document_id>/adjudicate/submit/",
         adjudication.adjudicate_submit,
         name="adjudicate_submit",

@@ -147,3 +147,121 @@ def test_an_annotator_cannot_see_or_make_the_gold(world: World) -> None:
     assert annotator.get(gold_url(world, doc)).status_code == 403
     assert annotator.post(gold_url(world, doc, "merge/"), {}, format="json").status_code == 403
     assert not Annotation.objects.filter(kind="gold").exists()
+
+
+def _decide(client: Any, world: World, doc: Any, **body: Any) -> Any:
+    return client.post(gold_url(world, doc, "decide/"), body, format="json")
+
+
+def test_a_candidate_is_corrected_before_it_is_accepted(world: World) -> None:
+    doc = world.documents[0]
+    submit(world, world.annotator, doc, [(10, 14, "Critique")])
+    submit(world, world.annotator2, doc, [(10, 13, "Justification")])
+    lead = client_for(world.lead)
+    assert lead.post(gold_url(world, doc, "merge/"), {}, format="json").status_code == 201
+    r = _decide(
+        lead,
+        world,
+        doc,
+        start=10,
+        end=13,
+        label="Justification",
+        decision="accept",
+        edit={"end": 14, "attributes": {"source": "Human Rights Watch", "stance": "against"}},
+    )
+    assert r.status_code == 200, r.content
+    span = Span.objects.get(annotation__kind="gold")
+    assert (span.start, span.end, span.label.name) == (10, 14, "Justification")
+    assert span.attributes == {"source": "Human Rights Watch", "stance": "against"}
+    assert span.provenance["candidate"] == [10, 13, "Justification"]
+    assert span.provenance["edited"] is True
+    assert span.provenance["proposed_by"] == ["ann2"]
+    # the corrected candidate is no longer offered; the other one still is
+    body = lead.get(gold_url(world, doc)).json()
+    assert [(c["start"], c["end"], c["label"]) for c in body["candidates"]] == [
+        (10, 14, "Critique")
+    ]
+
+
+def test_an_invalid_correction_names_the_problem_and_changes_nothing(world: World) -> None:
+    doc = world.documents[0]
+    submit(world, world.annotator, doc, [(10, 14, "Critique")])
+    submit(world, world.annotator2, doc, [(10, 13, "Justification")])
+    lead = client_for(world.lead)
+    lead.post(gold_url(world, doc, "merge/"), {}, format="json")
+    version = Annotation.objects.get(kind="gold").version
+    cases = [
+        ({"end": len(doc.text) + 5}, "edit.end"),
+        ({"label": "Opinion"}, "edit.label"),
+        ({"attributes": {"stance": "maybe"}}, "edit.attributes.stance"),
+    ]
+    for edit, field in cases:
+        r = _decide(
+            lead, world, doc, start=10, end=13, label="Justification", decision="accept", edit=edit
+        )
+        assert r.status_code == 400, (edit, r.content)
+        fields = [d.get("field") for d in r.json()["error"]["details"]]
+        assert field in fields, (edit, fields)
+    assert not Span.objects.filter(annotation__kind="gold").exists()
+    assert Annotation.objects.get(kind="gold").version == version
+    rejected_edit = _decide(
+        lead,
+        world,
+        doc,
+        start=10,
+        end=13,
+        label="Justification",
+        decision="reject",
+        edit={"end": 14},
+    )
+    assert rejected_edit.status_code == 400
+
+
+def test_decisions_are_undone_last_first_or_by_candidate(world: World) -> None:
+    doc = world.documents[0]
+    submit(world, world.annotator, doc, [(0, 9, "Claim"), (10, 14, "Critique")])
+    submit(world, world.annotator2, doc, [(0, 8, "Claim"), (10, 14, "Justification")])
+    lead = client_for(world.lead)
+    lead.post(gold_url(world, doc, "merge/"), {}, format="json")
+    for label, decision in (("Critique", "accept"), ("Justification", "reject")):
+        r = _decide(lead, world, doc, start=10, end=14, label=label, decision=decision)
+        assert r.status_code == 200, r.content
+    r = _decide(lead, world, doc, start=0, end=8, label="Claim", decision="accept")
+    assert r.status_code == 200
+    open_before = {
+        (c["start"], c["end"], c["label"])
+        for c in lead.get(gold_url(world, doc)).json()["candidates"]
+    }
+    assert open_before == {(0, 9, "Claim")}
+
+    # the last decision: accepting [0, 8) Claim
+    r = lead.post(gold_url(world, doc, "undo/"), {}, format="json")
+    assert r.status_code == 200, r.content
+    assert r.json()["undone"]["candidate"] == [0, 8, "Claim"]
+    assert not Span.objects.filter(annotation__kind="gold", start=0).exists()
+
+    # a named one: the rejection of Justification, with a stale version refused first
+    named = {"start": 10, "end": 14, "label": "Justification"}
+    stale = lead.post(gold_url(world, doc, "undo/"), {**named, "version": 0}, format="json")
+    assert stale.status_code == 409
+    version = Annotation.objects.get(kind="gold").version
+    r = lead.post(gold_url(world, doc, "undo/"), {**named, "version": version}, format="json")
+    assert r.status_code == 200, r.content
+    open_after = {
+        (c["start"], c["end"], c["label"])
+        for c in lead.get(gold_url(world, doc)).json()["candidates"]
+    }
+    assert open_after == {(0, 9, "Claim"), (0, 8, "Claim"), (10, 14, "Justification")}
+    gold_spans = list(
+        Span.objects.filter(annotation__kind="gold").values_list("start", "end", "label__name")
+    )
+    assert gold_spans == [(10, 14, "Critique")]
+
+    again = lead.post(gold_url(world, doc, "undo/"), named, format="json")
+    assert again.status_code == 404
+    half = lead.post(gold_url(world, doc, "undo/"), {"start": 10}, format="json")
+    assert half.status_code == 400
+    lead.post(gold_url(world, doc, "undo/"), {}, format="json")  # the Critique acceptance
+    nothing = lead.post(gold_url(world, doc, "undo/"), {}, format="json")
+    assert nothing.status_code == 409
+    assert "no decision" in nothing.json()["error"]["message"].lower()

@@ -117,6 +117,8 @@ MATRIX = [
         {"reviewer": 404, "lead": 404},
         {"start": 0, "end": 9, "label": "Claim", "decision": "accept"},
     ),
+    # no gold in the matrix's world: nothing to undo (409) for those allowed
+    Row("post", "projects/{p}/documents/{d}/gold/undo/", {"reviewer": 409, "lead": 409}, {}),
 ]
 
 GLOBAL = [

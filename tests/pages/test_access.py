@@ -43,7 +43,7 @@ def _posts(world: Any) -> list[str]:
 def _review_posts(world: Any) -> list[str]:
     """Posts that reviewers may make too (adjudication); leads-only posts are in _posts."""
     base = f"/p/{world.project.slug}/d/{world.documents[0].pk}/adjudicate/"
-    return [base + "merge/", base + "decide/", base + "submit/"]
+    return [base + "merge/", base + "decide/", base + "undo/", base + "submit/"]
 
 
 def test_an_outsider_gets_404_on_every_page_of_another_project(client: Any, world: Any) -> None:

@@ -52,7 +52,7 @@ def test_an_outsider_gets_404_on_both_pages_and_every_post(
     client.force_login(world.outsider)
     assert client.get(f"/p/{world.project.slug}/adjudication/").status_code == 404
     assert client.get(page(world, disputed)).status_code == 404
-    for path in ("merge/", "decide/", "submit/"):
+    for path in ("merge/", "decide/", "undo/", "submit/"):
         assert client.post(page(world, disputed, path)).status_code == 404, path
 
 
@@ -62,7 +62,7 @@ def test_an_annotator_gets_403_on_both_pages_and_every_post(
     client.force_login(world.annotator)
     assert client.get(f"/p/{world.project.slug}/adjudication/").status_code == 403
     assert client.get(page(world, disputed)).status_code == 403
-    for path in ("merge/", "decide/", "submit/"):
+    for path in ("merge/", "decide/", "undo/", "submit/"):
         assert client.post(page(world, disputed, path)).status_code == 403, path
     assert not Annotation.objects.filter(document=disputed, kind="gold").exists()
 
@@ -73,7 +73,7 @@ def test_a_reviewer_opens_both_pages_and_may_post(client: Any, world: World, dis
     assert queue.status_code == 200
     assert ">Adjudication</a>" in queue.content.decode()
     assert client.get(page(world, disputed)).status_code == 200
-    for path in ("merge/", "decide/", "submit/"):
+    for path in ("merge/", "decide/", "undo/", "submit/"):
         response = client.post(page(world, disputed, path))
         assert response.status_code == 302, path
         assert response["Location"] == page(world, disputed)
@@ -180,3 +180,60 @@ def test_html_in_a_label_or_a_username_is_escaped(client: Any, world: World, dis
     html = client.get(page(world, disputed)).content.decode()
     assert "<i>Crit</i>" not in html
     assert "&lt;i&gt;Crit&lt;/i&gt;" in html
+
+
+def test_a_candidate_is_edited_on_the_page_then_the_decision_is_undone(
+    client: Any, world: World, disputed: Any
+) -> None:
+    client.force_login(world.reviewer)
+    client.post(page(world, disputed, "merge/"), {"policy": "majority"})
+    html = client.get(page(world, disputed)).content.decode()
+    assert "Edit, then accept" in html and 'name="edit_stance"' in html
+    gold = Annotation.objects.get(document=disputed, kind="gold")
+    edited = client.post(
+        page(world, disputed, "decide/"),
+        {
+            "start": 10,
+            "end": 14,
+            "label": "Critique",
+            "decision": "accept",
+            "version": gold.version,
+            "edited": "1",
+            "edit_start": "9",
+            "edit_end": "14",
+            "edit_label": "Critique",
+            "edit_source": "Human Rights Watch",
+            "edit_stance": "against",
+        },
+        follow=True,
+    )
+    text = edited.content.decode()
+    assert "Accepted with corrections [10, 14) Critique" in text
+    span = Span.objects.get(annotation=gold, label__name="Critique")
+    assert (span.start, span.end) == (9, 14)
+    assert span.attributes == {"source": "Human Rights Watch", "stance": "against"}
+    assert "edited" in text and "Undo the last decision" in text
+
+    bad = client.post(
+        page(world, disputed, "decide/"),
+        {
+            "start": 10,
+            "end": 14,
+            "label": "Justification",
+            "decision": "accept",
+            "edited": "1",
+            "edit_end": "99999",
+        },
+        follow=True,
+    )
+    assert "The edited span is not valid" in bad.content.decode()
+    assert Span.objects.filter(annotation=gold).count() == 2
+
+    gold.refresh_from_db()
+    undone = client.post(page(world, disputed, "undo/"), {"version": gold.version}, follow=True)
+    assert "Undid the acceptance of [10, 14) Critique" in undone.content.decode()
+    assert gold_spans(disputed) == [(0, 9, "Claim")]
+    nothing = client.post(page(world, disputed, "undo/"), follow=True)
+    assert (
+        "nothing to undo" in nothing.content.decode() or "No decision" in nothing.content.decode()
+    )
