@@ -487,10 +487,10 @@ def agreement_inputs(
     """Submitted annotations as the pure measures read them, grouped by document.
 
     Three streamed queries (annotations, spans, relations) walked in lockstep by document id,
-    plus one for stances: memory holds one document at a time, and the number of queries
-    does not grow with the project. Span attributes come out of the database as text columns,
-    one per scheme attribute, rather than as JSON decoded row by row (which cost more than the
-    query itself on large projects).
+    plus one for stances and two for the label and relation type names: memory holds one
+    document at a time, and the number of queries does not grow with the project. Span
+    attributes come out of the database as text columns, one per scheme attribute, rather than
+    as JSON decoded row by row (which cost more than the query itself on large projects).
     """
     annotations = _submitted_annotations(project, filters)
     if document_id is not None:
@@ -509,15 +509,21 @@ def agreement_inputs(
         )
     names = list(attribute_names)
     attribute_columns = {f"attr_{i}": KT(f"attributes__{name}") for i, name in enumerate(names)}
+    # Labels, relation types and relation endpoints are looked up in Python (a handful of
+    # names; the document's own spans) rather than joined: the joins cost more on the server
+    # than the lookups do here, and the narrower rows sort in memory.
+    label_names = dict(Label.objects.filter(project=project).values_list("pk", "name"))
+    type_names = dict(RelationType.objects.filter(project=project).values_list("pk", "name"))
     spans = (
         spans_qs.order_by("annotation__document_id", "annotation_id", "start", "end", "pk")
         .annotate(**attribute_columns)
         .values_list(
             "annotation__document_id",
             "annotation_id",
+            "pk",
             "start",
             "end",
-            "label__name",
+            "label_id",
             *attribute_columns,
         )
         .iterator(chunk_size=5000)
@@ -525,13 +531,7 @@ def agreement_inputs(
     relations = (
         relations_qs.order_by("annotation__document_id", "annotation_id", "pk")
         .values_list(
-            "annotation__document_id",
-            "annotation_id",
-            "source__start",
-            "source__end",
-            "target__start",
-            "target__end",
-            "type__name",
+            "annotation__document_id", "annotation_id", "source_id", "target_id", "type_id"
         )
         .iterator(chunk_size=5000)
     )
@@ -543,28 +543,32 @@ def agreement_inputs(
             rows = list(group)
             who = {pk: name for pk, _doc, _len, name in rows}
             key = str(doc_id)
-            doc_spans = tuple(
-                agreement.Span(
-                    key,
-                    who[row[1]],
-                    row[2],
-                    row[3],
-                    row[4],
-                    {n: v for n, v in zip(names, row[5:], strict=True) if v is not None},
+            extents: dict[int, tuple[int, int]] = {}
+            doc_spans = []
+            for row in span_rows.take(doc_id):
+                if row[1] not in who:
+                    continue
+                extents[row[2]] = (row[3], row[4])
+                doc_spans.append(
+                    agreement.Span(
+                        key,
+                        who[row[1]],
+                        row[3],
+                        row[4],
+                        label_names[row[5]],
+                        {n: v for n, v in zip(names, row[6:], strict=True) if v is not None},
+                    )
                 )
-                for row in span_rows.take(doc_id)
-                if row[1] in who
-            )
             doc_relations = tuple(
-                agreement.Relation(key, who[ann], (s0, s1), (t0, t1), rtype)
-                for _d, ann, s0, s1, t0, t1, rtype in relation_rows.take(doc_id)
-                if ann in who
+                agreement.Relation(key, who[ann], extents[source], extents[target], type_names[t])
+                for _d, ann, source, target, t in relation_rows.take(doc_id)
+                if ann in who and source in extents and target in extents
             )
             yield agreement.AnnotatedDocument(
                 doc_id=key,
                 text_length=rows[0][2],
                 annotators=tuple(who.values()),
-                spans=doc_spans,
+                spans=tuple(doc_spans),
                 relations=doc_relations,
             )
 
@@ -812,4 +816,53 @@ def agreement_by_week(
     return [
         {"week": week, "documents": len(values), "f1": sum(values) / len(values)}
         for week, values in sorted(weeks.items())
+    ]
+
+
+# --- the annotation workspace ---------------------------------------------------------------
+
+
+def attribute_values_in_use(
+    access: ProjectAccess, names: Sequence[str], limit: int = 500
+) -> dict[str, list[str]]:
+    """Values of free-text span attributes (``source``) already used in the project, offered
+    by the workspace's autocomplete beside the scheme's suggestions. Blind mode holds here
+    too: an annotator gets only the values of their own annotations, since the sources
+    another annotator typed are part of their work. One query per attribute."""
+    spans = Span.objects.filter(annotation__project=access.project)
+    if not access.sees_all_annotations:
+        spans = spans.filter(
+            annotation__annotator_id=access.user_id, annotation__kind=AnnotationKind.ANNOTATOR
+        )
+    found: dict[str, list[str]] = {}
+    for name in names:
+        values = (
+            spans.annotate(value=KT(f"attributes__{name}"))
+            .exclude(value__isnull=True)
+            .exclude(value="")
+            .order_by("value")
+            .values_list("value", flat=True)
+            .distinct()[:limit]
+        )
+        found[name] = list(values)
+    return found
+
+
+def workspace_queue(project: Project, annotator_id: int) -> list[dict[str, Any]]:
+    """One annotator's assigned documents in queue order (what next/previous walk), without
+    the texts: one query."""
+    return [
+        {
+            "document": doc_id,
+            "title": title or external_id,
+            "status": status,
+            "skip_reason": skip_reason,
+        }
+        for doc_id, title, external_id, status, skip_reason in Assignment.objects.filter(
+            project=project, annotator_id=annotator_id
+        )
+        .order_by("document_id")
+        .values_list(
+            "document_id", "document__title", "document__external_id", "status", "skip_reason"
+        )
     ]

@@ -100,14 +100,14 @@ class AnnotatedDocument:
         present = set(self.annotators)
         extents: set[tuple[str, Extent]] = set()
         for span in self.spans:
-            where = f"span [{span.start}, {span.end}) of {span.annotator!r}"
-            if span.doc_id != self.doc_id:
-                raise ValueError(f"{where} belongs to {span.doc_id!r}, not {self.doc_id!r}")
-            if span.annotator not in present:
-                raise ValueError(f"{where}: the annotator has not submitted {self.doc_id!r}")
-            if span.end > self.text_length:
-                raise ValueError(f"{where} ends past the text (length {self.text_length})")
-            extents.add((span.annotator, span.extent))
+            # checked on every document of every report: the message is built only on failure
+            if (
+                span.doc_id != self.doc_id
+                or span.annotator not in present
+                or span.end > self.text_length
+            ):
+                self._refuse(span)
+            extents.add((span.annotator, (span.start, span.end)))
         for relation in self.relations:
             if relation.doc_id != self.doc_id:
                 raise ValueError(
@@ -119,3 +119,11 @@ class AnnotatedDocument:
                         f"relation endpoint {endpoint} of {relation.annotator!r} in "
                         f"{self.doc_id!r} is not one of that annotator's spans"
                     )
+
+    def _refuse(self, span: Span) -> None:
+        where = f"span [{span.start}, {span.end}) of {span.annotator!r}"
+        if span.doc_id != self.doc_id:
+            raise ValueError(f"{where} belongs to {span.doc_id!r}, not {self.doc_id!r}")
+        if span.annotator not in set(self.annotators):
+            raise ValueError(f"{where}: the annotator has not submitted {self.doc_id!r}")
+        raise ValueError(f"{where} ends past the text (length {self.text_length})")
