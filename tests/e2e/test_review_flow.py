@@ -1,6 +1,6 @@
 """A lead reviews the demo project in a real browser: the agreement figures on the page equal
 the API's, the worst document opens side by side, and its gold is adjudicated with the
-keyboard until it is submitted (the state exports use)."""
+keyboard (its own keys, and Tab/Enter) until it is submitted (the state exports use)."""
 
 from __future__ import annotations
 
@@ -67,16 +67,46 @@ def test_a_lead_checks_agreement_compares_and_adjudicates_the_demo(
     page.wait_for_load_state()
     gold = Annotation.objects.get(kind="gold", document__project__slug="demo")
     merged = Span.objects.filter(annotation=gold).count()
-    # keyboard only: Tab to the first open candidate's Accept, Enter; then Reject the next
-    tab_to(page, "Accept")
+    # keyboard only: the page's keys move through the candidates and decide them
+    page.wait_for_selector("tr.candidate.current")
     with page.expect_navigation(timeout=8000):
-        page.keyboard.press("Enter")
+        page.keyboard.press("a")
     assert Span.objects.filter(annotation=gold).count() == merged + 1
-    tab_to(page, "Reject")
+    page.wait_for_selector("tr.candidate.current")
+    page.keyboard.press("j")
+    page.keyboard.press("k")
     with page.expect_navigation(timeout=8000):
-        page.keyboard.press("Enter")
+        page.keyboard.press("r")
     gold.refresh_from_db()
     assert len(gold.adjudication.get("rejected", [])) == 1
+    with page.expect_navigation(timeout=8000):
+        page.keyboard.press("u")
+    gold.refresh_from_db()
+    assert gold.adjudication.get("rejected", []) == []
+    page.wait_for_selector("tr.candidate.current")
+    with page.expect_navigation(timeout=8000):
+        page.keyboard.press("r")
+    gold.refresh_from_db()
+    assert len(gold.adjudication.get("rejected", [])) == 1
+    # edit then accept: e opens the current candidate's form and focuses its first field
+    page.wait_for_selector("tr.candidate.current")
+    page.keyboard.press("e")
+    focused = page.evaluate("document.activeElement.name")
+    assert focused == "edit_start"
+    before = Span.objects.filter(annotation=gold).count()
+    tab_to(page, "Accept as edited")
+    with page.expect_navigation(timeout=8000):
+        page.keyboard.press("Enter")
+    assert Span.objects.filter(annotation=gold).count() == before + 1
+    page.keyboard.press("?")
+    assert page.locator("#adjudicate-help").is_visible()
+    screenshot(page, "adjudicate-help")
+    page.keyboard.press("Escape")
+    # Tab and Enter still work without the keys: the buttons are ordinary form buttons
+    if page.locator("tr.candidate").count():
+        tab_to(page, "Reject")
+        with page.expect_navigation(timeout=8000):
+            page.keyboard.press("Enter")
     screenshot(page, "adjudicate")
     page.get_by_role("button", name="Submit gold").click()
     page.wait_for_load_state()
