@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from annotator.logs import bind_request_id, unbind_request_id
 from projects.models import AuditEvent
 from projects.tasks import worker_ping
 
@@ -78,10 +79,17 @@ def worker(transactional_db: Any) -> Any:
 def test_a_real_worker_process_runs_a_task_from_the_broker(worker: Any) -> None:
     assert not settings.CELERY_TASK_ALWAYS_EAGER
     token = uuid.uuid4().hex
-    worker_ping.apply_async(args=[token], queue=QUEUE)
+    bound = bind_request_id("req-from-the-web")
+    try:
+        worker_ping.apply_async(args=[token], queue=QUEUE)
+    finally:
+        unbind_request_id(bound)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if AuditEvent.objects.filter(action="worker.ping", object_id=token).exists():
+        event = AuditEvent.objects.filter(action="worker.ping", object_id=token).first()
+        if event is not None:
+            # the task ran with the id of the request that queued it
+            assert event.data["request_id"] == "req-from-the-web"
             break
         if worker.poll() is not None:
             pytest.fail(f"the worker exited early:\n{worker.stdout.read()}")

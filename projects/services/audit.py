@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from annotator.logs import request_id
 from projects.models import AuditEvent, Document, Project
 
 
@@ -18,7 +19,12 @@ def audit_record(
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event. Called inside the caller's transaction so the trail and the change
-    commit (or roll back) together."""
+    commit (or roll back) together. The request id (of the web request, or of the request that
+    queued the task) links the event to the log lines of the same request."""
+    data = dict(data or {})
+    rid = request_id()
+    if rid != "-":
+        data.setdefault("request_id", rid)
     return AuditEvent.objects.create(
         project_id=project.pk if project is not None else project_id,
         document_id=document.pk if document is not None else document_id,
@@ -26,5 +32,5 @@ def audit_record(
         action=action,
         object_type=object_type,
         object_id=str(object_id),
-        data=data or {},
+        data=data,
     )
