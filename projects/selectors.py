@@ -339,9 +339,11 @@ def visible_annotation_payloads(
     return annotation_payloads(qs, document)
 
 
-def annotation_fresh(annotation_id: int, document: Document) -> dict[str, Any]:
-    """The current state of one annotation, re-read (what a 409 answer carries)."""
-    return annotation_payloads(Annotation.objects.filter(pk=annotation_id), document)[0]
+def annotation_fresh(annotation_id: int, document: Document, annotator: str) -> dict[str, Any]:
+    """The current state of one annotation, re-read (what a 409 answer carries). A first write
+    refused as stale rolls back the row it created, so "nothing yet" is a current state too."""
+    found = annotation_payloads(Annotation.objects.filter(pk=annotation_id), document)
+    return found[0] if found else empty_annotation_payload(document, annotator)
 
 
 # --- assignments and progress -------------------------------------------------------------
@@ -839,12 +841,12 @@ def attribute_values_in_use(
         values = (
             spans.annotate(value=KT(f"attributes__{name}"))
             .exclude(value__isnull=True)
-            .exclude(value="")
             .order_by("value")
             .values_list("value", flat=True)
             .distinct()[:limit]
         )
-        found[name] = list(values)
+        # (no ``exclude(value="")`` in SQL: SQLite reads the "" as JSON and fails)
+        found[name] = [v for v in values if isinstance(v, str) and v]
     return found
 
 

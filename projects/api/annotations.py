@@ -37,7 +37,11 @@ class DocumentScopedView(ProjectView):
         annotation_id = exc.extra.get("annotation_id")
         if annotation_id is None:
             return {}
-        return {"current": selectors.annotation_fresh(int(annotation_id), self.document)}
+        return {
+            "current": selectors.annotation_fresh(
+                int(annotation_id), self.document, self.request.user.get_username()
+            )
+        }
 
     def changed(self, change: Change, **payload: Any) -> Response:
         a = change.annotation

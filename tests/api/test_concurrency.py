@@ -71,3 +71,18 @@ def test_concurrent_retries_of_one_create_make_one_span(world: World) -> None:
     statuses = _race(world, [body] * THREADS)
     assert statuses == [200] * (THREADS - 1) + [201]
     assert Span.objects.filter(client_id="same").count() == 1
+
+
+def test_a_stale_first_write_gets_409_with_an_empty_current_state(world: Any) -> None:
+    """The first write creates the annotation row inside its transaction; refused as stale,
+    the row is rolled back, and the 409 still answers with the (empty) current state rather
+    than failing to find it (found by the schema fuzzer: it was a 500)."""
+    doc = world.documents[0]
+    url = f"/api/v1/projects/{world.project.pk}/documents/{doc.pk}/annotation/spans/"
+    r = client_for(world.annotator).post(
+        url, {"start": 0, "end": 5, "label": "Claim", "version": 3}, format="json"
+    )
+    assert r.status_code == 409, r.content
+    current = r.json()["error"]["current"]
+    assert current["version"] == 0 and current["spans"] == [] and current["annotator"] == "ann1"
+    assert not Annotation.objects.filter(document=doc).exists()
