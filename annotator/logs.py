@@ -11,6 +11,8 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from django.core.signals import request_finished
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
 __all__ = [
@@ -43,13 +45,18 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         rid = incoming if _ACCEPTABLE_ID.match(incoming) else uuid.uuid4().hex
-        token = _request_id.set(rid)
-        try:
-            response = self.get_response(request)
-        finally:
-            _request_id.reset(token)
+        # Left set until the response is closed (request_finished): Django logs "Not Found"
+        # and "Internal Server Error" after the middleware has returned, and those lines
+        # need the id most.
+        _request_id.set(rid)
+        response = self.get_response(request)
         response.headers["X-Request-ID"] = rid
         return response
+
+
+@receiver(request_finished)
+def _forget_request_id(**_: object) -> None:
+    _request_id.set("-")
 
 
 def bind_request_id(value: str) -> contextvars.Token[str]:

@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from .ids import as_id
 from .models import Membership, Project, Role
 from .models.query import only_row
 
@@ -54,10 +55,9 @@ def project_access(
     """
     if not user.is_authenticated:
         raise Http404("No such project.")
+    project_id = as_id(project_ref)
     lookup = (
-        {"project_id": int(project_ref)}
-        if str(project_ref).isdigit()
-        else {"project__slug": project_ref}
+        {"project_id": project_id} if project_id is not None else {"project__slug": project_ref}
     )
     membership = only_row(
         Membership.objects.select_related("project").filter(user_id=user.pk, **lookup)

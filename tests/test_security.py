@@ -120,3 +120,27 @@ def test_json_log_lines_carry_the_request_id_and_the_exception() -> None:
     assert line["message"] == "export 7 failed"
     assert line["request_id"] == "req-1" and line["level"] == "ERROR"
     assert "disk full" in line["exception"]
+
+
+def test_django_s_own_error_lines_carry_the_request_id(client: Any, db: Any) -> None:
+    """ "Not Found" and "Internal Server Error" are logged after the middleware returns; the
+    id must still be on them (the filter runs when the line is written, as in production)."""
+
+    class Keep(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__(level=logging.WARNING)
+            self.ids: list[str] = []
+            self.addFilter(RequestIdFilter())
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.ids.append(record.request_id)  # type: ignore[attr-defined]
+
+    keep = Keep()
+    logger = logging.getLogger("django.request")
+    logger.addHandler(keep)
+    try:
+        response = client.get("/api/v1/nowhere/", HTTP_X_REQUEST_ID="trace-404")
+    finally:
+        logger.removeHandler(keep)
+    assert response.status_code == 404
+    assert keep.ids == ["trace-404"]

@@ -12,6 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from projects import selectors
+from projects.domain.problems import Problem
+from projects.ids import as_id
 from projects.models import Assignment, Document
 from projects.permissions import LEADS, READERS, REVIEWERS
 from projects.services import documents as document_services
@@ -40,7 +42,23 @@ def document_payload(doc: Document, *, with_text: bool = False) -> dict[str, Any
     return data
 
 
+def _annotator_param(request: Request) -> int | None:
+    """``?annotator=<user id>``; anything that cannot be a user id is a 400, not a 500."""
+    raw = request.query_params.get("annotator")
+    if not raw:
+        return None
+    annotator = as_id(raw)
+    if annotator is None:
+        raise ValidationFailed(
+            f"annotator must be a user id (a whole number), not {raw[:40]!r}.",
+            problems=[Problem("not a user id", field="annotator")],
+        )
+    return annotator
+
+
 class DocumentListView(ProjectView):
+    # the schema then shows the page (count, next, previous, results), not a bare list
+    pagination_class = PagePagination
     roles = {"GET": READERS}
 
     @extend_schema(
@@ -61,13 +79,10 @@ class DocumentListView(ProjectView):
         tags=["documents"],
     )
     def get(self, request: Request, project_id: str) -> Response:
-        annotator = request.query_params.get("annotator")
-        if annotator is not None and not annotator.isdigit():
-            raise ValidationFailed("annotator must be a user id.")
         qs = selectors.document_list(
             self.access,
             status=request.query_params.get("status") or None,
-            annotator=int(annotator) if annotator else None,
+            annotator=_annotator_param(request),
             search=request.query_params.get("q") or None,
             label=request.query_params.get("label") or None,
         )
@@ -141,6 +156,8 @@ def assignment_payload(a: Assignment) -> dict[str, Any]:
 
 
 class AssignmentListView(ProjectView):
+    # the schema then shows the page (count, next, previous, results), not a bare list
+    pagination_class = PagePagination
     roles = {"GET": REVIEWERS, "POST": LEADS}
 
     @extend_schema(
@@ -154,11 +171,10 @@ class AssignmentListView(ProjectView):
         tags=["assignments"],
     )
     def get(self, request: Request, project_id: str) -> Response:
-        annotator = request.query_params.get("annotator")
         qs = selectors.assignments_list(
             self.access.project,
             status=request.query_params.get("status") or None,
-            annotator=int(annotator) if annotator and annotator.isdigit() else None,
+            annotator=_annotator_param(request),
         )
         paginator = PagePagination()
         page = paginator.paginate_queryset(qs, request, view=self)
@@ -214,6 +230,9 @@ class AutoAssignView(ProjectView):
 
 
 class QueueView(ProjectView):
+    # the schema then shows the page (count, next, previous, results), not a bare list
+    pagination_class = PagePagination
+
     @extend_schema(
         parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
         responses=s.AssignmentOut(many=True),

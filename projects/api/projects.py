@@ -62,6 +62,9 @@ class TokenListView(APIView):
     """Create a token with your username and password (or from a logged-in session), list
     your tokens."""
 
+    # the schema then shows the page (count, next, previous, results), not a bare list
+    pagination_class = PagePagination
+
     throttle_scope = "token"
 
     def get_permissions(self) -> list[Any]:
@@ -111,6 +114,9 @@ class MeView(APIView):
 
 
 class ProjectListView(APIView):
+    # the schema then shows the page (count, next, previous, results), not a bare list
+    pagination_class = PagePagination
+
     @extend_schema(responses=s.ProjectOut(many=True), tags=["projects"])
     def get(self, request: Request) -> Response:
         paginator = PagePagination()
@@ -150,6 +156,8 @@ class ProjectDetailView(ProjectView):
 
 
 class MemberListView(ProjectView):
+    # the schema then shows the page (count, next, previous, results), not a bare list
+    pagination_class = PagePagination
     roles = {"GET": REVIEWERS, "POST": LEADS}
 
     @extend_schema(responses=s.MemberOut(many=True), tags=["projects"])

@@ -5,17 +5,17 @@ from . import annotations, documents, projects, review
 app_name = "api"
 
 P = "projects/<str:project_id>/"
-D = P + "documents/<int:document_id>/"
+D = P + "documents/<id:document_id>/"
 A = D + "annotation/"
 
 urlpatterns = [
     path("auth/tokens/", projects.TokenListView.as_view(), name="tokens"),
-    path("auth/tokens/<int:token_id>/", projects.TokenDetailView.as_view(), name="token"),
+    path("auth/tokens/<id:token_id>/", projects.TokenDetailView.as_view(), name="token"),
     path("me/", projects.MeView.as_view(), name="me"),
     path("projects/", projects.ProjectListView.as_view(), name="projects"),
     path(P, projects.ProjectDetailView.as_view(), name="project"),
     path(P + "members/", projects.MemberListView.as_view(), name="members"),
-    path(P + "members/<int:member_id>/", projects.MemberDetailView.as_view(), name="member"),
+    path(P + "members/<id:member_id>/", projects.MemberDetailView.as_view(), name="member"),
     path(P + "scheme/", projects.SchemeView.as_view(), name="scheme"),
     # documents
     path(P + "documents/", documents.DocumentListView.as_view(), name="documents"),
@@ -24,7 +24,7 @@ urlpatterns = [
     path(P + "assignments/", documents.AssignmentListView.as_view(), name="assignments"),
     path(P + "assignments/auto/", documents.AutoAssignView.as_view(), name="assign-auto"),
     path(
-        P + "assignments/<int:assignment_id>/",
+        P + "assignments/<id:assignment_id>/",
         documents.AssignmentDetailView.as_view(),
         name="assignment",
     ),
@@ -33,7 +33,7 @@ urlpatterns = [
     # annotations
     path(D + "annotations/", annotations.AnnotationListView.as_view(), name="annotations"),
     path(
-        D + "annotations/<int:annotation_id>/",
+        D + "annotations/<id:annotation_id>/",
         annotations.AnnotationDetailView.as_view(),
         name="annotation-detail",
     ),
@@ -46,7 +46,7 @@ urlpatterns = [
         annotations.RelationDetailView.as_view(),
         name="relation",
     ),
-    path(A + "stances/<int:target_id>/", annotations.StanceView.as_view(), name="stance"),
+    path(A + "stances/<id:target_id>/", annotations.StanceView.as_view(), name="stance"),
     path(A + "submit/", annotations.SubmitView.as_view(), name="submit"),
     path(A + "skip/", annotations.SkipView.as_view(), name="skip"),
     # review

@@ -267,7 +267,8 @@ def test_every_api_route_is_in_the_matrix() -> None:
                 routes.add(str(sub.pattern))
     assert routes, "no API routes found"
     normalised = {
-        r.replace("<str:project_id>", "{p}")
+        r.replace("<id:", "<int:")
+        .replace("<str:project_id>", "{p}")
         .replace("<int:document_id>", "{d}")
         .replace("<int:member_id>", "{m}")
         .replace("<int:annotation_id>", "{a}")
