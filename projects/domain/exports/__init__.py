@@ -1,0 +1,1 @@
+"""Export writers over plain records: one module per format, no Django."""
