@@ -114,12 +114,18 @@ class DocumentImportView(ProjectView):
                 f"{settings.IMPORT_MAX_FILE_BYTES} bytes (IMPORT_MAX_FILE_BYTES).",
                 code="too_large",
             )
+        options = data.validated_data
         result = document_services.documents_import(
             project=self.access.project,
             filename=upload.name,
             data=upload.read(),
             actor_id=request.user.pk,
-            on_duplicate=data.validated_data["on_duplicate"],
+            on_duplicate=options["on_duplicate"],
+            format=options["format"],
+            annotator=options.get("annotator") or None,
+            annotator_map=document_services.annotator_map_from_text(
+                options.get("annotator_map", "")
+            ),
         )
         return Response(
             {
@@ -127,6 +133,7 @@ class DocumentImportView(ProjectView):
                 "skipped": result.skipped,
                 "annotations": result.annotations,
                 "spans": result.spans,
+                "notes": [note.as_dict() for note in result.notes],
             },
             status=status.HTTP_201_CREATED,
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from projects.domain.importers import IMPORT_FORMATS
 from projects.models import AssignmentStatus, Role
 
 # --- auth ---------------------------------------------------------------------------------
@@ -114,8 +115,37 @@ class MemberOut(serializers.Serializer):
 
 
 class ImportIn(serializers.Serializer):
-    file = serializers.FileField(help_text=".jsonl, .csv, .txt or .zip of .txt (see FORMATS).")
+    file = serializers.FileField(
+        help_text=".jsonl, .json, .csv, .txt or .zip: native files, a brat standoff zip, or a "
+        "doccano or Label Studio export (see FORMATS)."
+    )
     on_duplicate = serializers.ChoiceField(choices=["fail", "skip"], default="fail")
+    format = serializers.ChoiceField(
+        choices=list(IMPORT_FORMATS),
+        default="auto",
+        help_text="auto recognises the format from the extension and content.",
+    )
+    annotator = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=150,
+        help_text="Username of the member who made annotations the file does not attribute "
+        "(brat pairs outside any folder, a lone doccano file).",
+    )
+    annotator_map = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="Rename the file's annotators to usernames: a JSON object or name=username "
+        "pairs separated by commas (a Label Studio user id or email, a brat folder).",
+    )
+
+
+class ImportNote(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    file = serializers.CharField(required=False)
+    line = serializers.IntegerField(required=False)
+    field = serializers.CharField(required=False)
 
 
 class ImportOut(serializers.Serializer):
@@ -123,6 +153,7 @@ class ImportOut(serializers.Serializer):
     skipped = serializers.ListField(child=serializers.CharField())
     annotations = serializers.IntegerField()
     spans = serializers.IntegerField()
+    notes = ImportNote(many=True, help_text="What the file held but was left out on purpose.")
 
 
 class DocumentOut(serializers.Serializer):

@@ -17,7 +17,7 @@ import json
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import cast
@@ -39,14 +39,21 @@ from projects.domain.text import Normalised, normalise, normalise_with_map
 __all__ = [
     "ANNOTATION_STATUSES",
     "DEFAULT_LIMITS",
+    "DEFAULT_OPTIONS",
+    "IMPORT_FORMATS",
     "SUPPORTED_EXTENSIONS",
     "AnnotationIn",
     "DocumentIn",
     "ImportLimits",
+    "ImportOptions",
     "parse_upload",
 ]
 
-SUPPORTED_EXTENSIONS: tuple[str, ...] = (".jsonl", ".ndjson", ".csv", ".txt", ".zip")
+SUPPORTED_EXTENSIONS: tuple[str, ...] = (".jsonl", ".ndjson", ".json", ".csv", ".txt", ".zip")
+
+#: ``auto`` recognises the format from the extension and, where one extension serves several
+#: tools (``.jsonl``, ``.json``, ``.zip``), from the content; the others force one reading.
+IMPORT_FORMATS: tuple[str, ...] = ("auto", "native", "brat", "doccano", "labelstudio")
 
 #: Statuses an imported annotation may carry (an export with unfinished work re-imports).
 ANNOTATION_STATUSES: tuple[str, ...] = ("in_progress", "submitted")
@@ -75,6 +82,24 @@ DEFAULT_LIMITS = ImportLimits()
 
 
 @dataclass(frozen=True)
+class ImportOptions:
+    """How to read an upload beyond what its bytes say.
+
+    ``annotator`` names the member who made annotations the file does not attribute to anyone (a
+    brat pair outside any folder, a doccano file not named after a user). ``annotator_map``
+    renames the annotators a file names (a Label Studio user id or email, a brat folder) to
+    usernames in this project.
+    """
+
+    format: str = "auto"
+    annotator: str | None = None
+    annotator_map: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+
+DEFAULT_OPTIONS = ImportOptions()
+
+
+@dataclass(frozen=True)
 class AnnotationIn:
     """One annotator's (or the gold) annotation, with offsets already on the normalised text."""
 
@@ -84,6 +109,9 @@ class AnnotationIn:
     spans: tuple[SpanIn, ...] = ()
     relations: tuple[RelationIn, ...] = ()
     stances: tuple[StanceIn, ...] = ()
+    #: The file this annotation came from when it is not the document's own (a brat ``.ann``
+    #: in an annotator's folder), so a problem found later can name it.
+    origin: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,11 +136,16 @@ def parse_upload(
     *,
     limits: ImportLimits = DEFAULT_LIMITS,
     scheme: SchemeSpec | None = None,
+    options: ImportOptions = DEFAULT_OPTIONS,
+    notes: list[Problem] | None = None,
 ) -> list[DocumentIn]:
-    """Parse one uploaded file (chosen by extension) into documents, or raise ImportFailed.
+    """Parse one uploaded file into documents, or raise ImportFailed.
 
-    With a ``scheme``, pre-annotation labels, attributes, relations and stances are checked
-    against it; without one only their shape and offsets are.
+    The format comes from ``options.format``, or (``auto``) from the extension and content. With
+    a ``scheme``, pre-annotation labels, attributes, relations and stances are checked against
+    it; without one only their shape and offsets are. ``notes`` receives what was read but
+    deliberately left out (a Label Studio annotation the annotator cancelled, brat events): the
+    import still succeeds, and the caller shows them.
     """
     if len(data) > limits.max_file_bytes:
         raise ImportFailed(
@@ -126,35 +159,110 @@ def parse_upload(
             ]
         )
     extension = PurePosixPath(filename.replace("\\", "/").lower()).suffix
-    parser = _PARSERS.get(extension)
-    if parser is None:
-        raise ImportFailed(
-            [
-                Problem(
-                    f"unsupported file type {extension or '(no extension)'!r}; "
-                    f"upload one of: {', '.join(SUPPORTED_EXTENSIONS)}",
-                    file=filename,
-                    code="unsupported",
-                )
-            ]
+    context = _Context(filename, limits, scheme, [], options, [])
+    if options.format not in IMPORT_FORMATS:
+        raise context.fail_now(
+            f"unknown format {options.format!r}; choose one of: {', '.join(IMPORT_FORMATS)}",
+            code="unsupported",
         )
-    problems: list[Problem] = []
-    documents = parser(_Context(filename, limits, scheme, problems), data)
-    if not problems and not documents:
-        problems.append(Problem("the file contains no documents", file=filename, code="empty"))
-    if problems:
-        raise ImportFailed(problems)
+    parser = _choose_parser(context, extension)
+    if parser is None:
+        raise ImportFailed(context.problems)
+    documents = parser(context, data)
+    if not context.problems and not documents:
+        context.add("the file contains no documents", code="empty")
+    if not context.problems and options.annotator_map:
+        documents = _rename_annotators(context, documents)
+    if context.problems:
+        raise ImportFailed(context.problems)
+    if notes is not None:
+        notes.extend(context.notes)
     return documents
+
+
+_Parser = Callable[["_Context", bytes], list[DocumentIn]]
+
+
+def _choose_parser(context: _Context, extension: str) -> _Parser | None:
+    """The parser for this upload, or None with the reason reported.
+
+    Interchange formats live in :mod:`projects.domain.interchange`, which builds on this
+    module; importing it here, at call time, keeps the import graph free of a cycle.
+    """
+    from projects.domain import interchange
+
+    chosen = context.options.format
+    if chosen == "auto":
+        if extension in (".jsonl", ".ndjson"):
+            return interchange.parse_jsonl_auto
+        if extension == ".json":
+            return interchange.parse_json
+        if extension == ".zip":
+            return interchange.parse_zip_auto
+        parser = _PARSERS.get(extension)
+    elif chosen == "native":
+        parser = _PARSERS.get(extension)
+    else:
+        parser = interchange.PARSERS[chosen].get(extension)
+        if parser is None:
+            accepted = ", ".join(interchange.PARSERS[chosen])
+            context.add(
+                f"a {chosen} upload is one of: {accepted}, not {extension or '(no extension)'!r}",
+                code="unsupported",
+            )
+            return None
+    if parser is None:
+        accepted = ", ".join(_PARSERS) if chosen == "native" else ", ".join(SUPPORTED_EXTENSIONS)
+        context.add(
+            f"unsupported file type {extension or '(no extension)'!r}; upload one of: {accepted}",
+            code="unsupported",
+        )
+    return parser
+
+
+def _rename_annotators(context: _Context, documents: list[DocumentIn]) -> list[DocumentIn]:
+    """Apply ``annotator_map``; two names that become one user in one document are an error."""
+    mapping = context.options.annotator_map
+    used: set[str] = set()
+    renamed: list[DocumentIn] = []
+    for document in documents:
+        seen: dict[str, str] = {}
+        annotations: list[AnnotationIn] = []
+        for annotation in document.annotations:
+            name = annotation.annotator
+            if name is not None and name in mapping:
+                used.add(name)
+                annotation = replace(annotation, annotator=mapping[name])
+            new_name = annotation.annotator
+            if new_name is not None:
+                if new_name in seen:
+                    context.add(
+                        f"annotators {seen[new_name]!r} and {name!r} both become {new_name!r} "
+                        f"in document {document.external_id!r}; one user has one annotation "
+                        "per document",
+                        code="duplicate",
+                        line=document.line,
+                        field="annotator_map",
+                        file=annotation.origin or document.file,
+                    )
+                seen[new_name] = name or new_name
+            annotations.append(annotation)
+        renamed.append(replace(document, annotations=tuple(annotations)))
+    for name in sorted(set(mapping) - used):
+        context.note(f"annotator_map names {name!r}, but no annotation in the file is by {name!r}")
+    return renamed
 
 
 @dataclass(frozen=True)
 class _Context:
-    """What every parser needs, and the one list all of them report into."""
+    """What every parser needs, and the lists all of them report into."""
 
     filename: str
     limits: ImportLimits
     scheme: SchemeSpec | None
     problems: list[Problem]
+    options: ImportOptions = DEFAULT_OPTIONS
+    notes: list[Problem] = field(default_factory=list)
 
     def add(
         self,
@@ -167,16 +275,29 @@ class _Context:
     ) -> None:
         self.problems.append(Problem(message, file or self.filename, line, field, code))
 
+    def note(
+        self,
+        message: str,
+        *,
+        code: str = "ignored",
+        line: int | None = None,
+        field: str | None = None,
+        file: str | None = None,
+    ) -> None:
+        """Something read but deliberately not imported: reported, never an error."""
+        self.notes.append(Problem(message, file or self.filename, line, field, code))
+
     def fail_now(self, message: str, *, code: str, file: str | None = None) -> ImportFailed:
         """For limits whose breach makes reading on pointless (or dangerous)."""
         self.add(message, code=code, file=file)
         return ImportFailed(self.problems)
 
-    def too_many_documents(self, line: int | None = None) -> None:
+    def too_many_documents(self, line: int | None = None, file: str | None = None) -> None:
         self.add(
             f"the file has more than {self.limits.max_documents} documents (the limit)",
             code="too_large",
             line=line,
+            file=file,
         )
 
 
@@ -584,10 +705,18 @@ def _check_duplicate_ids(context: _Context, documents: Sequence[DocumentIn]) -> 
 
 def _parse_jsonl(context: _Context, data: bytes) -> list[DocumentIn]:
     """Native JSONL: one document object per line; every line is checked, blank lines skipped."""
+    return _build_jsonl(context, _jsonl_records(context, data))
+
+
+def _jsonl_records(context: _Context, data: bytes) -> list[tuple[int, dict[str, object]]]:
+    """Every line's JSON object with its line number; bad lines are reported, not returned.
+
+    Shared with the JSONL exports of other tools, which are told apart by their records' keys.
+    """
     text = _decode(context, data, context.filename)
     if text is None:
         return []
-    documents: list[DocumentIn] = []
+    records: list[tuple[int, dict[str, object]]] = []
     count = 0
     # Split on "\n" only: str.splitlines() would also split on U+2028 and friends, which JSON
     # allows unescaped inside strings.
@@ -619,7 +748,16 @@ def _parse_jsonl(context: _Context, data: bytes) -> list[DocumentIn]:
                 )
             )
             continue
-        document = _build_document(context, where, record)
+        records.append((number, record))
+    return records
+
+
+def _build_jsonl(
+    context: _Context, records: Sequence[tuple[int, Mapping[str, object]]]
+) -> list[DocumentIn]:
+    documents: list[DocumentIn] = []
+    for number, record in records:
+        document = _build_document(context, _Where(context.filename, number), record)
         if document is not None:
             documents.append(document)
     _check_duplicate_ids(context, documents)
@@ -759,85 +897,132 @@ def _is_noise(path: str) -> bool:
 
 def _parse_zip(context: _Context, data: bytes) -> list[DocumentIn]:
     """A zip of ``.txt`` files, one document each; folders become part of the id."""
+    archive = _open_archive(context, data)
+    if archive is None:
+        return []
+    documents: list[DocumentIn] = []
+    with archive:
+        inflater = _Inflater(context, archive)
+        count = 0
+        for member in _archive_members(context, archive):
+            if not member.path.lower().endswith(".txt"):
+                context.add(
+                    f"entry {member.path!r} is not a .txt file; an archive may only hold .txt "
+                    "files (or be a brat or doccano export)",
+                    code="unsupported",
+                    file=member.file,
+                )
+                continue
+            count += 1
+            if count > context.limits.max_documents:
+                context.too_many_documents()
+                break
+            content = inflater.read(member)
+            if content is None:
+                continue
+            text = _decode(context, content, member.file)
+            if text is None:
+                continue
+            stem = _stem(member.path)
+            record = {"id": stem, "title": PurePosixPath(stem).name, "text": text}
+            document = _build_document(context, _Where(member.file, None), record)
+            if document is not None:
+                documents.append(document)
+    _check_duplicate_ids(context, documents)
+    return documents
+
+
+@dataclass(frozen=True)
+class _Member:
+    """A file inside an uploaded archive whose path is safe to use."""
+
+    path: str
+    #: How problems name it: the upload's name, then the path inside.
+    file: str
+    info: zipfile.ZipInfo
+
+
+def _open_archive(context: _Context, data: bytes) -> zipfile.ZipFile | None:
+    """Open the upload as a zip, refusing archives whose entry count or declared size is over
+    the limits before anything is inflated."""
     limits = context.limits
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zlib.error, ValueError, EOFError) as error:
         context.add(f"not a valid zip archive: {error}", code="parse")
-        return []
-    with archive:
-        entries = archive.infolist()
-        if len(entries) > limits.max_zip_entries:
-            raise context.fail_now(
-                f"the archive has {len(entries)} entries, more than the limit of "
-                f"{limits.max_zip_entries}",
-                code="too_large",
+        return None
+    entries = archive.infolist()
+    message = None
+    if len(entries) > limits.max_zip_entries:
+        message = (
+            f"the archive has {len(entries)} entries, more than the limit of "
+            f"{limits.max_zip_entries}"
+        )
+    elif (declared := sum(entry.file_size for entry in entries)) > limits.max_uncompressed_bytes:
+        message = (
+            f"the archive would unpack to {declared} bytes, more than the limit of "
+            f"{limits.max_uncompressed_bytes}"
+        )
+    if message is not None:
+        archive.close()
+        raise context.fail_now(message, code="too_large")
+    return archive
+
+
+def _archive_members(context: _Context, archive: zipfile.ZipFile) -> list[_Member]:
+    """The archive's files, minus folders and noise; unsafe paths are reported, never opened."""
+    members: list[_Member] = []
+    for entry in archive.infolist():
+        if entry.is_dir():
+            continue
+        path = _safe_entry_path(entry.filename)
+        entry_file = f"{context.filename}/{path or entry.filename}"
+        if path is None:
+            context.add(
+                f"refusing entry {entry.filename!r}: absolute paths and '..' are not allowed",
+                code="unsafe_path",
+                file=entry_file,
             )
-        declared = sum(entry.file_size for entry in entries)
-        if declared > limits.max_uncompressed_bytes:
-            raise context.fail_now(
-                f"the archive would unpack to {declared} bytes, more than the limit of "
-                f"{limits.max_uncompressed_bytes}",
-                code="too_large",
-            )
-        documents: list[DocumentIn] = []
-        inflated = 0
-        count = 0
-        for entry in entries:
-            if entry.is_dir():
-                continue
-            path = _safe_entry_path(entry.filename)
-            entry_file = f"{context.filename}/{path or entry.filename}"
-            if path is None:
-                context.add(
-                    f"refusing entry {entry.filename!r}: absolute paths and '..' are not allowed",
-                    code="unsafe_path",
-                    file=entry_file,
-                )
-                continue
-            if not path or _is_noise(path):
-                continue
-            if not path.lower().endswith(".txt"):
-                context.add(
-                    f"entry {path!r} is not a .txt file; an archive may only hold .txt files",
-                    code="unsupported",
-                    file=entry_file,
-                )
-                continue
-            count += 1
-            if count > limits.max_documents:
-                context.too_many_documents()
-                break
-            if entry.flag_bits & 0x1:
-                context.add("the entry is encrypted", code="unsupported", file=entry_file)
-                continue
-            chunks: list[bytes] = []
-            try:
-                with archive.open(entry) as stream:
-                    while chunk := stream.read(_CHUNK):
-                        inflated += len(chunk)
-                        if inflated > limits.max_uncompressed_bytes:
-                            # The declared sizes lied (or were summed past): stop inflating now.
-                            raise context.fail_now(
-                                f"the archive unpacks to more than "
-                                f"{limits.max_uncompressed_bytes} bytes (the limit)",
-                                code="too_large",
-                                file=entry_file,
-                            )
-                        chunks.append(chunk)
-            except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError) as error:
-                context.add(f"the entry cannot be read: {error}", code="parse", file=entry_file)
-                continue
-            text = _decode(context, b"".join(chunks), entry_file)
-            if text is None:
-                continue
-            stem = _stem(path)
-            record = {"id": stem, "title": PurePosixPath(stem).name, "text": text}
-            document = _build_document(context, _Where(entry_file, None), record)
-            if document is not None:
-                documents.append(document)
-    _check_duplicate_ids(context, documents)
-    return documents
+            continue
+        if not path or _is_noise(path):
+            continue
+        members.append(_Member(path, entry_file, entry))
+    return members
+
+
+class _Inflater:
+    """Reads archive members while counting every inflated byte against the limit, so an
+    archive whose declared sizes lie still cannot unpack past it."""
+
+    def __init__(self, context: _Context, archive: zipfile.ZipFile) -> None:
+        self.context = context
+        self.archive = archive
+        self.inflated = 0
+
+    def read(self, member: _Member) -> bytes | None:
+        """The member's bytes, or None with the reason reported."""
+        context = self.context
+        limit = context.limits.max_uncompressed_bytes
+        if member.info.flag_bits & 0x1:
+            context.add("the entry is encrypted", code="unsupported", file=member.file)
+            return None
+        chunks: list[bytes] = []
+        try:
+            with self.archive.open(member.info) as stream:
+                while chunk := stream.read(_CHUNK):
+                    self.inflated += len(chunk)
+                    if self.inflated > limit:
+                        # The declared sizes lied (or were summed past): stop inflating now.
+                        raise context.fail_now(
+                            f"the archive unpacks to more than {limit} bytes (the limit)",
+                            code="too_large",
+                            file=member.file,
+                        )
+                    chunks.append(chunk)
+        except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError) as error:
+            context.add(f"the entry cannot be read: {error}", code="parse", file=member.file)
+            return None
+        return b"".join(chunks)
 
 
 _PARSERS = {

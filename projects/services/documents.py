@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from django.conf import settings
@@ -12,7 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from projects.domain.assignment import plan_assignments
-from projects.domain.importers import DocumentIn, ImportLimits, parse_upload
+from projects.domain.importers import DocumentIn, ImportLimits, ImportOptions, parse_upload
+from projects.domain.interchange import parse_annotator_map
 from projects.domain.problems import ImportFailed, Problem
 from projects.domain.text import sha256_text
 from projects.models import (
@@ -48,6 +50,9 @@ class ImportResult:
     annotations: int = 0
     spans: int = 0
     document_ids: list[int] = field(default_factory=list)
+    #: What the file held but the import left out on purpose (cancelled Label Studio
+    #: annotations, brat events): the import succeeded; these say what it did not bring over.
+    notes: list[Problem] = field(default_factory=list)
 
 
 def import_limits() -> ImportLimits:
@@ -68,6 +73,17 @@ def _import_failed(problems: list[Problem] | tuple[Problem, ...]) -> ValidationF
     )
 
 
+def annotator_map_from_text(text: str) -> dict[str, str]:
+    """The ``annotator_map`` option as a form field or command line gives it: a JSON object or
+    ``name=username`` pairs separated by commas or new lines."""
+    mapping, problems = parse_annotator_map(text)
+    if problems:
+        raise ValidationFailed(
+            f"annotator_map: {problems[0].message}", problems=problems, code="invalid"
+        )
+    return mapping
+
+
 @transaction.atomic
 def documents_import(
     *,
@@ -76,16 +92,33 @@ def documents_import(
     data: bytes,
     actor_id: int | None,
     on_duplicate: OnDuplicate = "fail",
+    format: str = "auto",
+    annotator: str | None = None,
+    annotator_map: Mapping[str, str] | None = None,
 ) -> ImportResult:
     """Import one uploaded file: all of its documents and pre-annotations, or nothing.
 
     Parsing and validation happen in the pure core; here we check what only the database
     knows (ids already in the project, annotators who are members) and write in bulk.
+    ``format`` forces a reading (``auto`` tells native, brat, doccano and Label Studio files
+    apart); ``annotator`` is the member who made annotations the file does not attribute, and
+    ``annotator_map`` renames the annotators a file names to this project's usernames.
     """
     if on_duplicate not in ("fail", "skip"):
         raise ValidationFailed("on_duplicate must be 'fail' or 'skip'.")
+    options = ImportOptions(
+        format=format, annotator=annotator or None, annotator_map=dict(annotator_map or {})
+    )
+    notes: list[Problem] = []
     try:
-        docs = parse_upload(filename, data, limits=import_limits(), scheme=scheme_spec(project))
+        docs = parse_upload(
+            filename,
+            data,
+            limits=import_limits(),
+            scheme=scheme_spec(project),
+            options=options,
+            notes=notes,
+        )
     except ImportFailed as exc:
         raise _import_failed(exc.problems) from None
 
@@ -94,7 +127,7 @@ def documents_import(
             project=project, external_id__in=[d.external_id for d in docs]
         ).values_list("external_id", flat=True)
     )
-    result = ImportResult()
+    result = ImportResult(notes=notes)
     if existing and on_duplicate == "fail":
         raise _import_failed(
             [
@@ -147,6 +180,7 @@ def documents_import(
         object_id=filename[:64],
         data={
             "file": filename,
+            "format": format,
             "created": result.created,
             "skipped": len(result.skipped),
             "annotations": result.annotations,
@@ -156,27 +190,62 @@ def documents_import(
 
 
 def _annotators_by_name(project: Project, docs: list[DocumentIn]) -> dict[str, int]:
+    """Map the annotator names a file gives to members' user ids.
+
+    A name is a username; a name with an ``@`` that no username matches is an email (how Label
+    Studio names its users), matched ignoring case. An unknown name is one problem however many
+    documents it annotated, located at its first.
+    """
     names = {a.annotator for d in docs for a in d.annotations if a.annotator}
     if not names:
         return {}
-    found = dict(
-        Membership.objects.filter(project=project, user__username__in=names).values_list(
-            "user__username", "user_id"
+    members = list(
+        Membership.objects.filter(project=project).values_list(
+            "user__username", "user__email", "user_id"
         )
     )
-    problems = [
-        Problem(
-            f"annotator '{a.annotator}' is not a member of this project; add them first",
-            file=d.file,
-            line=d.line,
-            field=f"annotations[{i}].annotator",
-            code="unknown_user",
-        )
-        for d in docs
-        for i, a in enumerate(d.annotations)
-        if a.annotator and a.annotator not in found
-    ]
-    if problems:
+    by_username = {username: user_id for username, _, user_id in members}
+    by_email: dict[str, list[int]] = defaultdict(list)
+    for _, email, user_id in members:
+        if email:
+            by_email[email.casefold()].append(user_id)
+    found: dict[str, int] = {}
+    for name in names:
+        if name in by_username:
+            found[name] = by_username[name]
+        elif "@" in name and len(by_email.get(name.casefold(), [])) == 1:
+            found[name] = by_email[name.casefold()][0]
+    unknown: dict[str, tuple[Problem, int]] = {}
+    for d in docs:
+        for i, a in enumerate(d.annotations):
+            if not a.annotator or a.annotator in found:
+                continue
+            if a.annotator in unknown:
+                first, count = unknown[a.annotator]
+                unknown[a.annotator] = (first, count + 1)
+                continue
+            first = Problem(
+                "",
+                file=a.origin or d.file,
+                line=d.line,
+                field=None if a.origin else f"annotations[{i}].annotator",
+                code="unknown_user",
+            )
+            unknown[a.annotator] = (first, 1)
+    if unknown:
+        problems = []
+        for name, (first, count) in unknown.items():
+            where = f" (it annotated {count} documents)" if count > 1 else ""
+            hint = (
+                " (a Label Studio user id: map it to a username with annotator_map)"
+                if name.isdigit()
+                else ""
+            )
+            message = (
+                f"annotator '{name}'{hint} is not a member of this project{where}; add them "
+                "first, or map the name to a member with annotator_map"
+            )
+            problems.append(replace(first, message=message))
         raise _import_failed(problems)
     return found
 

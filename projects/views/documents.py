@@ -58,13 +58,17 @@ def document_import(request: HttpRequest, slug: str) -> HttpResponse:
             )
         ]
     else:
+        options = form.cleaned_data
         try:
             result = document_services.documents_import(
                 project=access.project,
                 filename=upload.name,
                 data=upload.read(),
                 actor_id=request.user.pk,
-                on_duplicate=form.cleaned_data["on_duplicate"],
+                on_duplicate=options["on_duplicate"],
+                format=options["format"] or "auto",
+                annotator=options["annotator"] or None,
+                annotator_map=document_services.annotator_map_from_text(options["annotator_map"]),
             )
         except ServiceError as exc:
             message, problems = exc.message, list(exc.problems)
@@ -74,6 +78,8 @@ def document_import(request: HttpRequest, slug: str) -> HttpResponse:
                 f"Imported {_plural(result.created, 'document')} "
                 f"({_plural(result.annotations, 'annotation')}).",
             )
+            for note in result.notes:
+                messages.info(request, str(note))
             if result.skipped:
                 messages.info(
                     request,

@@ -91,8 +91,9 @@ class SchemeForm(forms.Form):
 
 class ImportForm(forms.Form):
     file = forms.FileField(
-        help_text="A .jsonl, .csv or .txt file, or a .zip of .txt files.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".jsonl,.ndjson,.csv,.txt,.zip"}),
+        help_text="A .jsonl, .json, .csv or .txt file, or a .zip (of .txt files, a brat "
+        "standoff export or a doccano export).",
+        widget=forms.ClearableFileInput(attrs={"accept": ".jsonl,.ndjson,.json,.csv,.txt,.zip"}),
     )
     on_duplicate = forms.ChoiceField(
         label="If a document id already exists",
@@ -102,4 +103,30 @@ class ImportForm(forms.Form):
         ],
         initial="fail",
         widget=forms.RadioSelect,
+    )
+    format = forms.ChoiceField(
+        label="Format",
+        required=False,
+        choices=[
+            ("auto", "Recognise it from the file"),
+            ("native", "Native (.jsonl, .csv, .txt, .zip of .txt)"),
+            ("brat", "brat standoff (.zip)"),
+            ("doccano", "doccano export (.jsonl, .zip)"),
+            ("labelstudio", "Label Studio export (JSON or JSON-MIN)"),
+        ],
+        initial="auto",
+    )
+    annotator = forms.CharField(
+        label="Annotator of unattributed annotations",
+        required=False,
+        max_length=150,
+        help_text="Username of the member who made annotations the file does not name anyone "
+        "for (brat files outside an annotator folder, a single doccano file).",
+    )
+    annotator_map = forms.CharField(
+        label="Rename annotators",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
+        help_text="name=username pairs, one per line or separated by commas: a Label Studio "
+        "user id or email, or a brat folder name, and the member it is here.",
     )

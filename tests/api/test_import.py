@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from projects.models import Annotation, Document, Span
+from projects.models import Annotation, Document, Relation, Span, Stance
 
 from ..conftest import World, client_for
 from ..factories import DEMO_DIR
@@ -152,7 +152,13 @@ def test_reimporting_an_existing_id_fails_or_skips_but_never_duplicates(world: W
     assert again.json()["error"]["details"][0]["line"] == 1
     skip = upload(world, "one.jsonl", "\n".join(jsonl(2)).encode(), on_duplicate="skip")
     assert skip.status_code == 201
-    assert skip.json() | {} == {"created": 1, "skipped": ["n0"], "annotations": 0, "spans": 0}
+    assert skip.json() == {
+        "created": 1,
+        "skipped": ["n0"],
+        "annotations": 0,
+        "spans": 0,
+        "notes": [],
+    }
     assert Document.objects.filter(project=world.project, external_id="n0").count() == 1
 
 
@@ -185,3 +191,199 @@ def test_only_leads_import(world: World, role: str) -> None:
         role
     ]
     assert upload(world, "d.jsonl", jsonl(1)[0].encode(), user=user).status_code == 403
+
+
+# --- brat, doccano and Label Studio --------------------------------------------------------------
+
+
+def upload_to(project: Any, lead: Any, name: str, data: bytes, **extra: Any) -> Any:
+    f = io.BytesIO(data)
+    f.name = name
+    return client_for(lead).post(
+        f"/api/v1/projects/{project.pk}/documents/import/",
+        {"file": f, **extra},
+        format="multipart",
+    )
+
+
+def snapshot(project: Any) -> dict[str, int]:
+    return {
+        "documents": Document.objects.filter(project=project).count(),
+        "annotations": Annotation.objects.filter(project=project).count(),
+        "spans": Span.objects.filter(annotation__project=project).count(),
+        "relations": Relation.objects.filter(annotation__project=project).count(),
+        "stances": Stance.objects.filter(annotation__project=project).count(),
+    }
+
+
+@pytest.fixture
+def aaec_project(world: World) -> Any:
+    from tests.domain.interchange.files import AAEC_SCHEME
+
+    from ..factories import add_member, make_project, make_user
+
+    project = make_project(lead=world.lead, name="Essays", scheme=AAEC_SCHEME)
+    for name in ("annotator1", "annotator2", "annotator3"):
+        add_member(project, make_user(name), "annotator")
+    return project
+
+
+def test_a_brat_zip_brings_every_annotator_folder_with_relations_and_attributes(
+    world: World, aaec_project: Any
+) -> None:
+    from tests.domain.interchange.files import AAEC_DIR, folder_zip
+
+    r = upload_to(aaec_project, world.lead, "aaec.zip", folder_zip(AAEC_DIR))
+    assert r.status_code == 201, r.content
+    t_lines = r_lines = a_lines = 0
+    for ann in AAEC_DIR.glob("annotator*/*.ann"):
+        lines = ann.read_text(encoding="utf-8").splitlines()
+        t_lines += sum(line.startswith("T") for line in lines)
+        r_lines += sum(line.startswith("R") for line in lines)
+        a_lines += sum(line.startswith("A") for line in lines)
+    assert r.json() | {"notes": None} == {
+        "created": 2,
+        "skipped": [],
+        "annotations": 6,
+        "spans": t_lines,
+        "notes": None,
+    }
+    assert snapshot(aaec_project)["relations"] == r_lines
+    stored = Span.objects.filter(annotation__project=aaec_project).select_related(
+        "annotation__document"
+    )
+    assert sum(1 for s in stored if s.attributes.get("stance") in ("for", "against")) == a_lines
+    for span in stored:
+        text = span.annotation.document.text
+        assert 0 <= span.start < span.end <= len(text)
+    essay = Document.objects.get(project=aaec_project, external_id="essay335")
+    third = Annotation.objects.get(document=essay, annotator__username="annotator3")
+    claim = Span.objects.get(annotation=third, client_id="T2")
+    assert essay.text[claim.start : claim.end] == (
+        "All this inventions will try to take control of the Earth"
+    )
+    assert claim.attributes == {"stance": "for"}
+
+
+def test_a_brat_zip_with_one_bad_t_line_imports_nothing_and_says_where(
+    world: World, aaec_project: Any
+) -> None:
+    from tests.domain.interchange.files import AAEC_DIR, zipped
+
+    entries = {
+        p.relative_to(AAEC_DIR).as_posix(): p.read_bytes() for p in AAEC_DIR.glob("annotator*/*")
+    }
+    ann = entries["annotator2/essay335.ann"].decode()
+    assert "\tIT discoveries" in ann.splitlines()[0]
+    entries["annotator2/essay335.ann"] = ann.replace(
+        "\tIT discoveries", "\tIt discoveries"
+    ).encode()
+    before = snapshot(aaec_project)
+    r = upload_to(aaec_project, world.lead, "aaec.zip", zipped(entries))
+    assert r.status_code == 400
+    [detail] = r.json()["error"]["details"]
+    assert detail | {"message": None} == {
+        "code": "mismatch",
+        "file": "aaec.zip/annotator2/essay335.ann",
+        "line": 1,
+        "field": "T1.text",
+        "message": None,
+    }
+    assert snapshot(aaec_project) == before
+
+
+def test_a_doccano_export_zip_imports_its_members_and_reports_what_it_left_out(
+    world: World,
+) -> None:
+    from tests.domain.interchange.files import DOCCANO_DIR, folder_zip
+
+    before = snapshot(world.project)
+    r = upload_to(
+        world.project, world.lead, "doccano.zip", folder_zip(DOCCANO_DIR / "relation-project")
+    )
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert (body["created"], body["annotations"], body["spans"]) == (2, 4, 7)
+    assert [n["code"] for n in body["notes"]] == ["ignored"]
+    assert "comments" in body["notes"][0]["message"]
+    assert snapshot(world.project)["relations"] == before["relations"] + 3
+    ann1 = Annotation.objects.get(
+        document__project=world.project, document__external_id="1", annotator=world.annotator
+    )
+    assert sorted(ann1.relations.values_list("source__client_id", "target__client_id")) == [
+        ("12", "11"),
+        ("13", "11"),
+    ]
+
+
+def test_a_doccano_file_of_a_stranger_imports_nothing_and_names_them(world: World) -> None:
+    from tests.domain.interchange.files import zipped
+
+    record = json.dumps({"id": 9, "text": "Trams are quiet.", "label": [[0, 5, "Claim"]]})
+    before = snapshot(world.project)
+    r = upload_to(world.project, world.lead, "d.zip", zipped({"carol.jsonl": record}))
+    assert r.status_code == 400
+    [detail] = r.json()["error"]["details"]
+    assert (detail["code"], detail["file"]) == ("unknown_user", "d.zip/carol.jsonl")
+    assert "'carol'" in detail["message"] and "annotator_map" in detail["message"]
+    assert snapshot(world.project) == before
+    again = upload_to(
+        world.project,
+        world.lead,
+        "d.zip",
+        zipped({"carol.jsonl": record}),
+        annotator_map="carol=ann2",
+    )
+    assert again.status_code == 201, again.content
+
+
+def test_doccano_all_jsonl_takes_its_annotator_from_the_option(world: World) -> None:
+    from tests.domain.interchange.files import DOCCANO_DIR, zipped
+
+    data = zipped({"all.jsonl": (DOCCANO_DIR / "collaborative" / "all.jsonl").read_bytes()})
+    refused = upload_to(world.project, world.lead, "all.zip", data)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["details"][0]["code"] == "no_annotator"
+    r = upload_to(world.project, world.lead, "all.zip", data, annotator="ann1")
+    assert r.status_code == 201, r.content
+    assert Annotation.objects.filter(
+        document__project=world.project, document__external_id="1", annotator=world.annotator
+    ).exists()
+
+
+def test_a_label_studio_export_maps_emails_and_mapped_ids_to_members(world: World) -> None:
+    from tests.domain.interchange.files import LS_JSON
+
+    world.annotator.email = "Alice@Example.org"
+    world.annotator.save()
+    data = LS_JSON.read_bytes()
+    before = snapshot(world.project)
+    refused = upload_to(world.project, world.lead, LS_JSON.name, data)
+    assert refused.status_code == 400
+    [detail] = refused.json()["error"]["details"]
+    assert "annotator '7' (a Label Studio user id" in detail["message"]
+    assert detail["file"] == LS_JSON.name
+    assert snapshot(world.project) == before
+    r = upload_to(world.project, world.lead, LS_JSON.name, data, annotator_map="7=ann2")
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert (body["created"], body["annotations"]) == (2, 3)
+    assert len(body["notes"]) == 3
+    cars = Document.objects.get(project=world.project, external_id="cars-1")
+    alice = Annotation.objects.get(document=cars, annotator=world.annotator)
+    assert list(alice.stances.values_list("value", flat=True)) == ["neutral"]
+    claim = alice.spans.get(client_id="r-claim")
+    assert cars.text[claim.start : claim.end] == "Cities should ban cars 🚗 from their centres"
+    assert claim.attributes == {"stance": "favor", "source": "city council"}
+    assert Annotation.objects.filter(document=cars, annotator=world.annotator2).exists()
+
+
+def test_the_format_option_is_checked_and_forces_a_reading(world: World) -> None:
+    bad = upload_to(world.project, world.lead, "d.jsonl", b"{}", format="excel")
+    assert bad.status_code == 400
+    doc = json.dumps({"id": "f1", "text": "Read me as native.", "label": "news"})
+    forced = upload_to(world.project, world.lead, "d.jsonl", doc.encode(), format="native")
+    assert forced.status_code == 201, forced.content
+    bad_map = upload_to(world.project, world.lead, "d.jsonl", doc.encode(), annotator_map="x")
+    assert bad_map.status_code == 400
+    assert bad_map.json()["error"]["details"][0]["field"] == "annotator_map"

@@ -83,3 +83,69 @@ def test_problem_text_from_the_file_is_escaped(client: Any, world: Any) -> None:
         {"file": _upload("<b>x</b>.txt", ""), "on_duplicate": "fail"},
     )
     assert b"<b>x</b>" not in response.content
+
+
+# --- brat, doccano and Label Studio --------------------------------------------------------------
+
+
+def _upload_bytes(name: str, content: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="application/octet-stream")
+
+
+def test_the_import_page_explains_the_other_tools_and_offers_the_options(
+    client: Any, world: Any
+) -> None:
+    client.force_login(world.lead)
+    html = client.get(f"/p/{world.project.slug}/import/").content.decode()
+    for needle in ("brat standoff", "doccano", "Label Studio", "JSON-MIN", 'name="format"'):
+        assert needle in html
+    assert 'name="annotator"' in html and 'name="annotator_map"' in html
+
+
+def test_a_lead_imports_a_label_studio_export_renaming_its_user_id_and_sees_what_was_left_out(
+    client: Any, world: Any
+) -> None:
+    from tests.domain.interchange.files import LS_JSON
+
+    world.annotator.email = "alice@example.org"
+    world.annotator.save()
+    client.force_login(world.lead)
+    response = client.post(
+        f"/p/{world.project.slug}/import/",
+        {
+            "file": _upload_bytes(LS_JSON.name, LS_JSON.read_bytes()),
+            "on_duplicate": "fail",
+            "format": "labelstudio",
+            "annotator_map": "7=ann2",
+        },
+        follow=True,
+    )
+    shown = _messages(response)
+    assert "Imported 2 documents (3 annotations)." in shown
+    assert any("cancelled" in m for m in shown) and any("prediction" in m for m in shown)
+    assert Document.objects.filter(project=world.project, external_id="cars-1").exists()
+
+
+def test_a_bad_brat_file_shows_the_ann_file_line_and_t_id(client: Any, world: Any) -> None:
+    from tests.domain.interchange.files import zipped
+
+    data = zipped({"ann1/d.txt": "Trams are quiet.", "ann1/d.ann": "T1\tClaim 0 5\tBuses\n"})
+    client.force_login(world.lead)
+    response = client.post(
+        f"/p/{world.project.slug}/import/",
+        {"file": _upload_bytes("brat.zip", data), "on_duplicate": "fail"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "brat.zip/ann1/d.ann" in html and "T1.text" in html and "line 1" in html
+    assert not Document.objects.filter(project=world.project, external_id="d").exists()
+
+
+def test_a_malformed_annotator_map_is_reported_on_the_page(client: Any, world: Any) -> None:
+    client.force_login(world.lead)
+    response = client.post(
+        f"/p/{world.project.slug}/import/",
+        {"file": _upload("docs.jsonl", GOOD), "on_duplicate": "fail", "annotator_map": "oops"},
+    )
+    assert response.status_code == 400
+    assert "not name=username" in response.content.decode()

@@ -1,5 +1,6 @@
 """``manage.py import_documents --project SLUG FILE [FILE ...]``: the same import as the UI and
-the API (one transaction per file; every problem reported with file, line and field)."""
+the API (one transaction per file; every problem reported with file, line and field), including
+brat, doccano and Label Studio exports."""
 
 from __future__ import annotations
 
@@ -8,13 +9,17 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from projects.domain.importers import IMPORT_FORMATS
 from projects.models import Project
-from projects.services.documents import documents_import
+from projects.services.documents import annotator_map_from_text, documents_import
 from projects.services.errors import ServiceError
 
 
 class Command(BaseCommand):
-    help = "Import documents (.jsonl, .csv, .txt, .zip of .txt) into a project."
+    help = (
+        "Import documents (.jsonl, .json, .csv, .txt, .zip of .txt) or brat, doccano and Label "
+        "Studio exports into a project."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("files", nargs="+", type=Path)
@@ -25,11 +30,30 @@ class Command(BaseCommand):
             default="fail",
             help="What to do with a document id that exists already.",
         )
+        parser.add_argument(
+            "--format",
+            choices=IMPORT_FORMATS,
+            default="auto",
+            help="Read the files as this format (default: recognise it from each file).",
+        )
+        parser.add_argument(
+            "--annotator",
+            help="Username of the member who made annotations a file does not attribute.",
+        )
+        parser.add_argument(
+            "--annotator-map",
+            default="",
+            help="Rename the files' annotators: name=username pairs separated by commas.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         project = Project.objects.filter(slug=options["project"]).first()
         if project is None:
             raise CommandError(f"No project with the slug '{options['project']}'.")
+        try:
+            annotator_map = annotator_map_from_text(options["annotator_map"])
+        except ServiceError as exc:
+            raise CommandError(exc.message) from None
         failed = False
         for path in options["files"]:
             if not path.is_file():
@@ -41,6 +65,9 @@ class Command(BaseCommand):
                     data=path.read_bytes(),
                     actor_id=None,
                     on_duplicate=options["on_duplicate"],
+                    format=options["format"],
+                    annotator=options["annotator"],
+                    annotator_map=annotator_map,
                 )
             except ServiceError as exc:
                 failed = True
@@ -53,5 +80,7 @@ class Command(BaseCommand):
                 f"{path}: imported {result.created} documents, "
                 f"{result.annotations} annotations, {result.spans} spans{skipped}."
             )
+            for note in result.notes:
+                self.stdout.write(f"  note: {note}")
         if failed:
             raise CommandError("Some files were not imported (see above).")
