@@ -246,12 +246,41 @@ STATICFILES_DIRS = [BASE_DIR / "annotator" / "static"]
 STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
+# Export files go through Django's storage API: a folder by default (shared by the web server and
+# the workers when they run on one machine), an S3-compatible bucket when they do not.
+STORAGE_BACKEND = env("STORAGE_BACKEND", "filesystem")
+if STORAGE_BACKEND == "filesystem":
+    # MEDIA_ROOT, read when used (so tests can point it at a temporary folder)
+    _default_storage: dict[str, object] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif STORAGE_BACKEND == "s3":
+    if not env("AWS_STORAGE_BUCKET_NAME"):
+        raise ImproperlyConfigured(
+            "STORAGE_BACKEND=s3 needs AWS_STORAGE_BUCKET_NAME (and usually AWS_S3_ENDPOINT_URL, "
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for a non-AWS S3-compatible service)."
+        )
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL"),
+            "region_name": env("AWS_S3_REGION_NAME"),
+            "access_key": env("AWS_ACCESS_KEY_ID"),
+            "secret_key": env("AWS_SECRET_ACCESS_KEY"),
+            "location": env("AWS_LOCATION", ""),
+            # files are only ever served through the project-scoped download view
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    raise ImproperlyConfigured(f"STORAGE_BACKEND={STORAGE_BACKEND!r}: use filesystem or s3")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "annotator.storage.StaticStorage"
     },
 }
 
@@ -263,6 +292,23 @@ IMPORT_MAX_ZIP_ENTRIES = envint("IMPORT_MAX_ZIP_ENTRIES", 20_000)
 IMPORT_MAX_UNCOMPRESSED_BYTES = envint("IMPORT_MAX_UNCOMPRESSED_BYTES", 200 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Exports ------------------------------------------------------------------------------
+# A running export holds a lease on its row, renewed as it goes; a lease that runs out means its
+# worker died, and the export is queued again (at most EXPORT_MAX_ATTEMPTS claims in all).
+EXPORT_LEASE_SECONDS = envint("EXPORT_LEASE_SECONDS", 300)
+EXPORT_MAX_ATTEMPTS = envint("EXPORT_MAX_ATTEMPTS", 3)
+# Retries of transient failures (database connection, storage I/O), with exponential backoff.
+EXPORT_MAX_RETRIES = envint("EXPORT_MAX_RETRIES", 5)
+EXPORT_SOFT_TIME_LIMIT = envint("EXPORT_SOFT_TIME_LIMIT", 3300)
+EXPORT_TIME_LIMIT = envint("EXPORT_TIME_LIMIT", 3600)
+# Tests only: milliseconds to pause after each document, so a test can kill a worker mid-export.
+EXPORT_TEST_DELAY_MS = envint("EXPORT_TEST_DELAY_MS", 0)
+# With Celery beat running (`celery -A annotator beat`, or a worker started with -B), exports
+# whose worker died are found every minute; without it, when a worker starts or someone looks.
+CELERY_BEAT_SCHEDULE = {
+    "export-reap": {"task": "projects.export_reap", "schedule": 60.0},
+}
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -297,6 +343,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Import and export both have a "format" choice: name both, so neither gets a hashed name.
+    "ENUM_NAME_OVERRIDES": {
+        "ImportFormatEnum": "projects.domain.importers.IMPORT_FORMATS",
+        "ExportFormatEnum": "projects.domain.exports.records.FORMATS",
+    },
 }
 
 # --- Security -----------------------------------------------------------------------------

@@ -160,3 +160,22 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+@admin.register(models.Export)
+class ExportAdmin(admin.ModelAdmin):
+    """Read-only: the row is the export's truth, written by the service and its worker only
+    (deleting here would leave the file behind: delete from the Exports page or the API)."""
+
+    list_display = ["pk", "project", "format", "status", "requested_by", "created_at", "size"]
+    list_filter = ["status", "format"]
+    list_select_related = ["project", "requested_by"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

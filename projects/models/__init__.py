@@ -1,4 +1,4 @@
-"""Models in stage order: project → document → annotation."""
+"""Models in stage order: project → document → annotation → export."""
 
 from .annotation import (
     Annotation,
@@ -10,6 +10,7 @@ from .annotation import (
     Stance,
 )
 from .document import Assignment, AssignmentStatus, Document
+from .export import Export, ExportStatus
 from .project import (
     ApiToken,
     Label,
@@ -30,6 +31,8 @@ __all__ = [
     "AssignmentStatus",
     "AuditEvent",
     "Document",
+    "Export",
+    "ExportStatus",
     "Label",
     "Membership",
     "Project",
