@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import annotations, documents, projects, review
+from . import annotations, documents, exports, projects, review
 
 app_name = "api"
 
@@ -57,4 +57,17 @@ urlpatterns = [
     path(D + "gold/decide/", review.GoldDecideView.as_view(), name="gold-decide"),
     path(D + "gold/submit/", review.GoldSubmitView.as_view(), name="gold-submit"),
     path(D + "gold/undo/", review.GoldUndoView.as_view(), name="gold-undo"),
+    # exports
+    path(P + "exports/", exports.ExportListView.as_view(), name="exports"),
+    path(P + "exports/<id:export_id>/", exports.ExportDetailView.as_view(), name="export"),
+    path(
+        P + "exports/<id:export_id>/download/",
+        exports.ExportDownloadView.as_view(),
+        name="export-download",
+    ),
+    path(
+        P + "exports/<id:export_id>/manifest/",
+        exports.ExportManifestView.as_view(),
+        name="export-manifest",
+    ),
 ]

@@ -259,7 +259,6 @@ def span_update(
     span = only_row(annotation.spans.select_related("label").filter(client_id=span_id))
     if span is None:
         raise NotFound(f"No span '{span_id}' in your annotation of this document.")
-    _check_version(annotation, version)
     unknown = set(changes) - {"start", "end", "label", "attributes"}
     if unknown:
         raise ValidationFailed(f"Cannot change: {', '.join(sorted(unknown))}.")
@@ -277,7 +276,10 @@ def span_update(
         span.label.name,
         span.attributes,
     ):
+        # Already so: a retry of a change that was applied but whose answer was lost is
+        # harmless, whatever version it carries (like a retried create or delete).
         return Change(annotation, span, created=False)
+    _check_version(annotation, version)
     label_row = _validate_span(access, document, annotation, span_in, exclude_pk=span.pk)
     if label_row.name != span.label.name:
         _check_endpoints_after_relabel(access, annotation, span, label_row.name)

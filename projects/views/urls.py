@@ -3,7 +3,7 @@ documents (import, read-only view), then review (agreement)."""
 
 from django.urls import path
 
-from . import account, adjudication, compare, documents, project, review
+from . import account, adjudication, compare, documents, exports, project, review, workspace
 
 app_name = "projects"
 
@@ -25,6 +25,8 @@ urlpatterns = [
     path("p/<slug:slug>/scheme/", project.scheme, name="scheme"),
     path("p/<slug:slug>/import/", documents.document_import, name="import"),
     path("p/<slug:slug>/d/<id:document_id>/", documents.document_detail, name="document"),
+    path("p/<slug:slug>/work/", workspace.my_work, name="my_work"),
+    path("p/<slug:slug>/d/<id:document_id>/annotate/", workspace.workspace, name="workspace"),
     path(
         "p/<slug:slug>/d/<id:document_id>/assign/",
         documents.assignment_add,
@@ -62,5 +64,11 @@ urlpatterns = [
         "p/<slug:slug>/d/<id:document_id>/adjudicate/submit/",
         adjudication.adjudicate_submit,
         name="adjudicate_submit",
+    ),
+    path("p/<slug:slug>/exports/", exports.exports, name="exports"),
+    path(
+        "p/<slug:slug>/exports/<id:export_id>/delete/",
+        exports.export_delete,
+        name="export_delete",
     ),
 ]

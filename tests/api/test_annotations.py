@@ -324,3 +324,25 @@ def test_the_first_change_moves_the_assignment_to_in_progress(world: World) -> N
     client.post(url(world, "spans/"), {"start": 0, "end": 4, "label": "Claim"}, format="json")
     client.post(url(world, "spans/"), {"start": 5, "end": 9, "label": "Claim"}, format="json")
     assert client.get(queue).json()["results"][0]["status"] == "in_progress"
+
+
+def test_a_retried_span_change_whose_answer_was_lost_succeeds_without_a_new_version(
+    world: World,
+) -> None:
+    """The workspace resends a change when the network dropped its answer; by then the
+    version has moved on, and the change is already there."""
+    client = client_for(world.annotator)
+    client.post(
+        url(world, "spans/"),
+        {"start": 0, "end": 9, "label": "Claim", "client_id": "a", "version": 0},
+        format="json",
+    )
+    change = {"label": "Critique", "attributes": {"source": "US officials"}, "version": 1}
+    first = client.patch(url(world, "spans/a/"), change, format="json")
+    retry = client.patch(url(world, "spans/a/"), change, format="json")
+    assert (first.status_code, retry.status_code) == (200, 200), retry.content
+    assert retry.json()["version"] == first.json()["version"] == 2
+    assert retry.json()["span"]["label"] == "Critique"
+    # a different change with the stale version is still a conflict
+    other = client.patch(url(world, "spans/a/"), {"label": "Claim", "version": 1}, format="json")
+    assert other.status_code == 409

@@ -34,6 +34,7 @@ MEMBERS_200 = {"consumer": 200, "annotator": 200, "reviewer": 200, "lead": 200}
 READERS_200 = {"annotator": 200, "reviewer": 200, "lead": 200}
 REVIEWERS_200 = {"reviewer": 200, "lead": 200}
 ANNOTATORS = {"annotator": 200, "lead": 200}
+EXPORTERS_200 = {"consumer": 200, "reviewer": 200, "lead": 200}
 
 MATRIX = [
     Row("get", "projects/{p}/", MEMBERS_200),
@@ -119,6 +120,19 @@ MATRIX = [
     ),
     # no gold in the matrix's world: nothing to undo (409) for those allowed
     Row("post", "projects/{p}/documents/{d}/gold/undo/", {"reviewer": 409, "lead": 409}, {}),
+    # exports: everyone but annotators; {e} is a finished export requested by the lead
+    Row("get", "projects/{p}/exports/", EXPORTERS_200),
+    Row(
+        "post",
+        "projects/{p}/exports/",
+        {"consumer": 202, "reviewer": 202, "lead": 202},
+        {"format": "jsonl"},
+    ),
+    Row("get", "projects/{p}/exports/{e}/", EXPORTERS_200),
+    Row("get", "projects/{p}/exports/{e}/download/", EXPORTERS_200),
+    Row("get", "projects/{p}/exports/{e}/manifest/", EXPORTERS_200),
+    # others may delete only what they requested themselves: 403 on the lead's
+    Row("delete", "projects/{p}/exports/{e}/", {"lead": 204}),
 ]
 
 GLOBAL = [
@@ -143,7 +157,26 @@ def _ids(world: World, project: Any, docs: list[Any]) -> dict[str, Any]:
         "m": membership.pk,
         "t": target.pk if target else 0,
         "asg": assignment.pk if assignment else 0,
+        "e": _finished_export(project),
     }
+
+
+def _finished_export(project: Any) -> int:
+    """A real export of ``project``, built in this process (requested by its creator)."""
+    from projects.models import Export
+    from projects.services import exports
+
+    export = Export.objects.create(
+        project=project, format="jsonl", requested_by_id=project.created_by_id
+    )
+    exports.export_run(export_id=export.pk, worker="matrix")
+    return export.pk
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings: Any, tmp_path: Any) -> None:
+    """Export files of the matrix go to a temporary folder."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
 
 
 def _seed_own_work(world: World, user: Any) -> None:
@@ -277,8 +310,41 @@ def test_every_api_route_is_in_the_matrix() -> None:
         .replace("<str:relation_id>", "r1")
         .replace("<int:target_id>", "{t}")
         .replace("<int:token_id>", "{tok}")
+        .replace("<int:export_id>", "{e}")
         for r in routes
     }
     in_matrix = {r.route for r in MATRIX + GLOBAL} | {"auth/tokens/{tok}/"}
     assert normalised - in_matrix == set()
     assert covered
+
+
+def test_every_operation_of_the_openapi_schema_has_a_row_for_its_method() -> None:
+    """The schema is what clients are generated from: each documented operation (path and
+    method) must be in the matrix, so no endpoint ships without a tested rule."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    names = {
+        "{project_id}": "{p}",
+        "{document_id}": "{d}",
+        "{member_id}": "{m}",
+        "{annotation_id}": "{a}",
+        "{assignment_id}": "{asg}",
+        "{span_id}": "mine",
+        "{relation_id}": "r1",
+        "{target_id}": "{t}",
+        "{token_id}": "{tok}",
+        "{export_id}": "{e}",
+    }
+    documented = set()
+    for path, operations in schema["paths"].items():
+        route = path.removeprefix("/api/v1/")
+        for placeholder, name in names.items():
+            route = route.replace(placeholder, name)
+        for method in operations:
+            if method in {"get", "post", "put", "patch", "delete"}:
+                documented.add((method, route))
+    assert documented, "the schema documents no operation"
+    in_matrix = {(r.method, r.route) for r in MATRIX + GLOBAL}
+    in_matrix |= {("delete", "auth/tokens/{tok}/"), ("post", "auth/tokens/")}
+    assert documented - in_matrix == set()

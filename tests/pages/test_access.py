@@ -19,7 +19,21 @@ def _pages(world: Any) -> list[str]:
         f"/p/{slug}/d/{world.documents[0].pk}/compare/",
         f"/p/{slug}/adjudication/",
         f"/p/{slug}/d/{world.documents[0].pk}/adjudicate/",
+        f"/p/{slug}/exports/",
+        f"/p/{slug}/work/",
+        f"/p/{slug}/d/{world.documents[0].pk}/annotate/",
     ]
+
+
+def _lead_export(world: Any) -> int:
+    from projects.models import Export
+
+    export = Export.objects.filter(project=world.project, requested_by=world.lead).first()
+    if export is None:
+        export = Export.objects.create(
+            project=world.project, format="jsonl", requested_by=world.lead
+        )
+    return export.pk
 
 
 def _posts(world: Any) -> list[str]:
@@ -27,7 +41,10 @@ def _posts(world: Any) -> list[str]:
     membership = world.project.memberships.get(user=world.annotator)
     doc = world.documents[0]
     assignment = doc.assignments.first()
+    # the lead's export: others may not delete it (a lead, or whoever requested it, may)
+    export = _lead_export(world)
     return [
+        f"/p/{slug}/exports/{export}/delete/",
         f"/p/{slug}/d/{doc.pk}/assign/",
         f"/p/{slug}/d/{doc.pk}/assign/{assignment.pk}/remove/",
         f"/p/{slug}/settings/",
@@ -159,3 +176,15 @@ def test_every_project_page_is_in_these_lists(world: Any) -> None:
         for p in project_patterns
     }
     assert normalised - covered == set()
+
+
+@pytest.mark.parametrize("persona", ["lead", "reviewer", "consumer"])
+def test_exports_are_open_to_everyone_but_annotators(client: Any, world: Any, persona: str) -> None:
+    client.force_login(world.persona(persona))
+    response = client.get(f"/p/{world.project.slug}/exports/")
+    assert response.status_code == 200
+    assert f'href="/p/{world.project.slug}/exports/"' in response.content.decode()
+    client.force_login(world.annotator)
+    assert client.get(f"/p/{world.project.slug}/exports/").status_code == 403
+    header = client.get(f"/p/{world.project.slug}/").content.decode()
+    assert f"/p/{world.project.slug}/exports/" not in header
