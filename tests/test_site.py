@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -120,3 +122,34 @@ def test_a_server_error_on_an_api_path_answers_json_and_says_nothing_changed(rf:
     r = server_error(rf.get("/api/v1/projects/"))
     assert r.status_code == 500
     assert "nothing was changed" in r.content.decode()
+
+
+def test_collectstatic_rewrites_the_workspace_module_imports_to_hashed_names(
+    tmp_path: Path,
+) -> None:
+    """Production serves every static file under a hashed name; the workspace's ES modules must
+    import each other by those names too, or a browser could mix two releases' modules."""
+    clean = {k: v for k, v in os.environ.items() if k != "DEBUG"}
+    env = {
+        **clean,
+        "DEBUG": "false",
+        "SECRET_KEY": "x" * 60,
+        "ALLOWED_HOSTS": "example.org",
+        "STATIC_ROOT": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        text=True,
+        capture_output=True,
+        env=env,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((tmp_path / "staticfiles.json").read_text())["paths"]
+    main = (tmp_path / manifest["projects/annotate/main.js"]).read_text()
+    imports = re.findall(r"""from\s+["']([^"']+)["']""", main)
+    assert imports, "main.js imports its modules"
+    for target in imports:
+        name = target.rsplit("/", 1)[-1]
+        assert re.fullmatch(r"[\w-]+\.[0-9a-f]{12}\.js", name), target
