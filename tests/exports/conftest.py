@@ -4,6 +4,7 @@ way a worker does, in this process."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -68,3 +69,50 @@ def build_now(export_id: int) -> Any:
     result = exports.export_run(export_id=export_id, worker="test@here")
     assert result is not None, "the export was not claimed"
     return result
+
+
+# --- an S3-compatible bucket (moto's server mode on 127.0.0.1) ------------------------------
+
+BUCKET = "exports-test"
+
+
+@pytest.fixture
+def bucket(settings: Any, monkeypatch: Any) -> Iterator[Any]:
+    boto3 = pytest.importorskip("boto3")
+    server_module = pytest.importorskip("moto.server")
+    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "test-key",
+        "AWS_SECRET_ACCESS_KEY": "test-secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    client.create_bucket(Bucket=BUCKET)
+    # the same OPTIONS settings.py builds for STORAGE_BACKEND=s3
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": BUCKET,
+                "endpoint_url": endpoint,
+                "region_name": "us-east-1",
+                "access_key": "test-key",
+                "secret_key": "test-secret",
+                "location": "annotator",
+                "default_acl": "private",
+                "querystring_auth": True,
+                "file_overwrite": False,
+            },
+        },
+    }
+    yield client
+    server.stop()
+
+
+def keys(client: Any) -> list[str]:
+    return [o["Key"] for o in client.list_objects_v2(Bucket=BUCKET).get("Contents", [])]

@@ -5,59 +5,12 @@ server mode speaks the S3 HTTP API; no AWS account, no network)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from projects.models import Export
 
 from ..conftest import World, client_for
-from .conftest import api, build_now
-
-BUCKET = "exports-test"
-
-
-@pytest.fixture
-def bucket(settings: Any, monkeypatch: Any) -> Iterator[Any]:
-    boto3 = pytest.importorskip("boto3")
-    server_module = pytest.importorskip("moto.server")
-    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "test-key",
-        "AWS_SECRET_ACCESS_KEY": "test-secret",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-    client.create_bucket(Bucket=BUCKET)
-    # the same OPTIONS settings.py builds for STORAGE_BACKEND=s3
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": BUCKET,
-                "endpoint_url": endpoint,
-                "region_name": "us-east-1",
-                "access_key": "test-key",
-                "secret_key": "test-secret",
-                "location": "annotator",
-                "default_acl": "private",
-                "querystring_auth": True,
-                "file_overwrite": False,
-            },
-        },
-    }
-    yield client
-    server.stop()
-
-
-def keys(client: Any) -> list[str]:
-    return [o["Key"] for o in client.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+from .conftest import BUCKET, api, build_now, keys
 
 
 def test_an_export_goes_to_the_bucket_and_comes_back_through_the_download(

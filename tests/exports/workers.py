@@ -15,7 +15,13 @@ from ..test_worker import ROOT, _database_url
 
 
 def start_worker(
-    *, queue: str, media: Path, lease_seconds: int, delay_ms: int = 0, pool: str = "solo"
+    *,
+    queue: str,
+    media: Path,
+    lease_seconds: int,
+    delay_ms: int = 0,
+    pool: str = "solo",
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.Popen[str]:
     """A worker on ``queue`` sharing this test's database, broker and media folder, in its
     own process group (so it and its pool processes can be signalled together)."""
@@ -31,6 +37,7 @@ def start_worker(
         "MEDIA_ROOT": str(media),
         "EXPORT_LEASE_SECONDS": str(lease_seconds),
         "EXPORT_TEST_DELAY_MS": str(delay_ms),
+        **(extra_env or {}),
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return subprocess.Popen(
