@@ -22,7 +22,7 @@ from itertools import accumulate
 
 from projects.domain.agreement.records import Extent
 
-__all__ = ["overlap_matching"]
+__all__ = ["overlap_matching", "simple_overlaps"]
 
 _Edge = tuple[int, int, int]  # (index in a, index in b, weight)
 
@@ -38,6 +38,23 @@ def overlap_matching(a: Sequence[Extent], b: Sequence[Extent]) -> list[tuple[int
     if sorted(b) < sorted(a):
         return sorted((i, j) for j, i in _match(b, a))
     return _match(a, b)
+
+
+def simple_overlaps(a: Sequence[Extent], b: Sequence[Extent]) -> list[tuple[int, int]] | None:
+    """The overlapping pairs ``(i, j)``, sorted, when no span overlaps two spans of the other
+    side; None otherwise.
+
+    In that case (the usual one) every overlapping pair is in the optimal matching, so this *is*
+    :func:`overlap_matching`; and because it holds for the whole graph it holds for every
+    sub-graph too (one label's spans), which lets a caller count per-label matches from these
+    pairs instead of matching each label again.
+    """
+    edges = _overlapping_pairs(a, b)
+    pairs = [(i, j) for i, j, _ in edges]
+    if len(pairs) == len({i for i, _ in pairs}) == len({j for _, j in pairs}):
+        pairs.sort()
+        return pairs
+    return None
 
 
 def _match(a: Sequence[Extent], b: Sequence[Extent]) -> list[tuple[int, int]]:

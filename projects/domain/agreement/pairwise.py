@@ -27,7 +27,7 @@ from itertools import combinations
 from typing import ClassVar
 
 from projects.domain.agreement.coding import CodingAccumulator, CodingReport
-from projects.domain.agreement.matching import overlap_matching
+from projects.domain.agreement.matching import overlap_matching, simple_overlaps
 from projects.domain.agreement.records import AnnotatedDocument, Extent, Span
 from projects.domain.agreement.results import Measure, mean_of, ratio, undefined
 
@@ -299,10 +299,11 @@ class PairwiseAccumulator:
             a, b = annotations[pair[0]], annotations[pair[1]]
             self._pooled.documents[pair] += 1
             self._relations.documents[pair] += 1
-            alignment = overlap_matching(a.extents, b.extents)
+            simple = simple_overlaps(a.extents, b.extents)
+            alignment = simple if simple is not None else overlap_matching(a.extents, b.extents)
             aligned = [(a.extents[i], b.extents[j]) for i, j in alignment]
             if self.spans:
-                document_f1.append(self._add_span_f1(pair, a, b, aligned))
+                document_f1.append(self._add_span_f1(pair, a, b, aligned, simple is not None))
             if self.relations:
                 self._add_relations(pair, a, b, aligned)
             if self.confusion or self.attributes:
@@ -315,15 +316,27 @@ class PairwiseAccumulator:
             )
 
     def _add_span_f1(
-        self, pair: Pair, a: _Annotation, b: _Annotation, aligned: list[tuple[Extent, Extent]]
+        self,
+        pair: Pair,
+        a: _Annotation,
+        b: _Annotation,
+        aligned: list[tuple[Extent, Extent]],
+        simple: bool,
     ) -> Measure:
         pooled = self._pooled
         exact: Counter[str] = Counter(label for _, _, label in a.labelled & b.labelled)
         overlap: Counter[str] = Counter()
-        for label, extents in a.by_label.items():
-            other = b.by_label.get(label)
-            if other:
-                overlap[label] = len(overlap_matching(extents, other))
+        if simple:
+            # No span overlaps two: each label's optimal matching is the aligned pairs that
+            # carry that label on both sides (see simple_overlaps), no need to match again.
+            for x, y in aligned:
+                for label in {s.label for s in a.at[x]} & {s.label for s in b.at[y]}:
+                    overlap[label] += 1
+        else:
+            for label, extents in a.by_label.items():
+                other = b.by_label.get(label)
+                if other:
+                    overlap[label] = len(overlap_matching(extents, other))
         matched = first = second = 0
         for label, hit, n_a, n_b in _cells(exact, a.by_label, b.by_label):
             pooled.add("exact_labelled", pair, label, hit, n_a, n_b)
