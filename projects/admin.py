@@ -1,9 +1,44 @@
 """The Django admin for every model. Document text is read-only here as everywhere: offsets
-recorded against it must stay valid."""
+recorded against it must stay valid.
 
-from django.contrib import admin
+Projects, documents and annotations are soft-deleted by leads in the app; here staff see the
+deleted ones too (filter "Deleted at") and restore them with an action, through the same
+services, so the audit trail records it. The admin deletes none of them: a hard delete would
+take annotations with it.
+"""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from . import models
+from .services import lifecycle
+from .services.errors import ServiceError
+
+
+class SoftDeletedAdmin(admin.ModelAdmin):
+    """Lists every row, the deleted ones too (``all_objects``), and never deletes one."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        qs = self.model.all_objects.get_queryset()
+        ordering = self.get_ordering(request)
+        return qs.order_by(*ordering) if ordering else qs
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def _restore_each(self, request: HttpRequest, rows: QuerySet[Any], restore: Any) -> None:
+        restored = 0
+        for row in rows.filter(deleted_at__isnull=False):
+            try:
+                restore(row)
+            except ServiceError as exc:
+                self.message_user(request, f"{row}: {exc.message}", messages.ERROR)
+            else:
+                restored += 1
+        self.message_user(request, f"Restored {restored}.", messages.SUCCESS)
 
 
 class MembershipInline(admin.TabularInline):
@@ -20,7 +55,7 @@ class LabelInline(admin.TabularInline):
 
 
 @admin.register(models.Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(SoftDeletedAdmin):
     list_display = [
         "name",
         "slug",
@@ -28,10 +63,28 @@ class ProjectAdmin(admin.ModelAdmin):
         "blind",
         "scheme_version",
         "created_at",
+        "deleted_at",
     ]
+    list_filter = [("deleted_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "slug"]
-    readonly_fields = ["scheme", "scheme_version", "created_at", "created_by"]
+    readonly_fields = [
+        "scheme",
+        "scheme_version",
+        "created_at",
+        "created_by",
+        "deleted_at",
+        "deleted_by",
+    ]
     inlines = [MembershipInline, LabelInline]
+    actions = ["restore"]
+
+    @admin.action(description="Restore the selected projects")
+    def restore(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        self._restore_each(
+            request,
+            queryset,
+            lambda p: lifecycle.project_restore(project_id=p.pk, actor_id=request.user.pk),
+        )
 
 
 @admin.register(models.Membership)
@@ -69,12 +122,32 @@ class StanceTargetAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Document)
-class DocumentAdmin(admin.ModelAdmin):
-    list_display = ["external_id", "title", "project", "length", "created_at"]
-    list_filter = ["project"]
+class DocumentAdmin(SoftDeletedAdmin):
+    list_display = ["external_id", "title", "project", "length", "created_at", "deleted_at"]
+    list_filter = ["project", ("deleted_at", admin.EmptyFieldListFilter)]
     search_fields = ["external_id", "title"]
     list_select_related = ["project"]
-    readonly_fields = ["project", "external_id", "text", "length", "sha256", "created_at"]
+    readonly_fields = [
+        "project",
+        "external_id",
+        "text",
+        "length",
+        "sha256",
+        "created_at",
+        "deleted_at",
+        "deleted_by",
+    ]
+    actions = ["restore"]
+
+    @admin.action(description="Restore the selected documents (with their annotations)")
+    def restore(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        self._restore_each(
+            request,
+            queryset.select_related("project"),
+            lambda d: lifecycle.document_restore(
+                project=d.project, document_id=d.pk, actor_id=request.user.pk
+            ),
+        )
 
 
 @admin.register(models.Assignment)
@@ -93,13 +166,35 @@ class SpanInline(admin.TabularInline):
 
 
 @admin.register(models.Annotation)
-class AnnotationAdmin(admin.ModelAdmin):
-    list_display = ["document", "annotator", "kind", "status", "version", "updated_at"]
-    list_filter = ["kind", "status", "project"]
+class AnnotationAdmin(SoftDeletedAdmin):
+    list_display = [
+        "document",
+        "annotator",
+        "kind",
+        "status",
+        "version",
+        "updated_at",
+        "deleted_at",
+    ]
+    list_filter = ["kind", "status", "project", ("deleted_at", admin.EmptyFieldListFilter)]
     list_select_related = ["document", "annotator"]
     raw_id_fields = ["document"]
-    readonly_fields = ["version"]
+    readonly_fields = ["version", "deleted_at", "deleted_by"]
     inlines = [SpanInline]
+    actions = ["restore"]
+
+    @admin.action(description="Restore the selected annotations")
+    def restore(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        self._restore_each(
+            request,
+            queryset.select_related("project", "document"),
+            lambda a: lifecycle.annotation_restore(
+                project=a.project,
+                document=a.document,
+                annotation_id=a.pk,
+                actor_id=request.user.pk,
+            ),
+        )
 
 
 @admin.register(models.Span)

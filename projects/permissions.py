@@ -59,8 +59,11 @@ def project_access(
     lookup = (
         {"project_id": project_id} if project_id is not None else {"project__slug": project_ref}
     )
+    # a soft-deleted project is gone for everyone, its leads included (staff restore it)
     membership = only_row(
-        Membership.objects.select_related("project").filter(user_id=user.pk, **lookup)
+        Membership.objects.select_related("project").filter(
+            user_id=user.pk, project__deleted_at__isnull=True, **lookup
+        )
     )
     if membership is None:
         raise Http404("No such project.")

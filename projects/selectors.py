@@ -48,9 +48,15 @@ from .permissions import ProjectAccess
 def projects_of_user(user_id: int) -> QuerySet[Membership]:
     """The caller's memberships with their projects and document counts, in one query."""
     return (
-        Membership.objects.filter(user_id=user_id)
+        Membership.objects.filter(user_id=user_id, project__deleted_at__isnull=True)
         .select_related("project")
-        .annotate(document_count=Count("project__documents", distinct=True))
+        .annotate(
+            document_count=Count(
+                "project__documents",
+                filter=Q(project__documents__deleted_at__isnull=True),
+                distinct=True,
+            )
+        )
         .order_by("project__name", "project_id")
     )
 
@@ -149,7 +155,11 @@ def document_list(
         qs = qs.filter(Q(title__icontains=search) | Q(external_id__icontains=search))
     if label:
         # only spans the caller may see count: in blind mode, an annotator's own
-        spans = Span.objects.filter(label__name=label, annotation__project=access.project)
+        spans = Span.objects.filter(
+            label__name=label,
+            annotation__project=access.project,
+            annotation__deleted_at__isnull=True,
+        )
         if not access.sees_all_annotations:
             spans = spans.filter(annotation__annotator_id=access.user_id)
         qs = qs.filter(pk__in=spans.values("annotation__document_id"))
@@ -352,7 +362,9 @@ def annotation_fresh(annotation_id: int, document: Document, annotator: str) -> 
 def queue_of(access: ProjectAccess) -> QuerySet[Assignment]:
     """The caller's assignments in a stable order: open work first, each group by document."""
     return (
-        Assignment.objects.filter(project=access.project, annotator_id=access.user_id)
+        Assignment.objects.filter(
+            project=access.project, annotator_id=access.user_id, document__deleted_at__isnull=True
+        )
         .select_related("document")
         .defer("document__text", "document__meta")
         .order_by("document_id")
@@ -366,7 +378,7 @@ def progress_by_annotator(project: Project) -> list[dict[str, Any]]:
         lambda: dict.fromkeys(AssignmentStatus.values, 0)
     )
     for row in (
-        Assignment.objects.filter(project=project)
+        Assignment.objects.filter(project=project, document__deleted_at__isnull=True)
         .values("annotator_id", "status")
         .annotate(n=Count("pk"))
         .order_by()
@@ -402,7 +414,7 @@ def assignments_list(
     documents: Iterable[int] | None = None,
 ) -> QuerySet[Assignment]:
     qs = (
-        Assignment.objects.filter(project=project)
+        Assignment.objects.filter(project=project, document__deleted_at__isnull=True)
         .select_related("annotator", "document")
         .defer("document__text", "document__meta")
     )
@@ -467,8 +479,13 @@ def parse_moment(raw: str) -> datetime | None:
 
 
 def _submitted_annotations(project: Project, filters: AgreementFilters) -> QuerySet[Annotation]:
+    # ``objects`` leaves deleted annotations out; the document condition also covers an
+    # annotation that outlived its document's deletion by racing it (the join is there anyway)
     qs = Annotation.objects.filter(
-        project=project, kind=AnnotationKind.ANNOTATOR, status=AnnotationStatus.SUBMITTED
+        project=project,
+        kind=AnnotationKind.ANNOTATOR,
+        status=AnnotationStatus.SUBMITTED,
+        document__deleted_at__isnull=True,
     )
     if filters.annotators:
         qs = qs.filter(annotator__username__in=filters.annotators)
@@ -831,7 +848,9 @@ def attribute_values_in_use(
     by the workspace's autocomplete beside the scheme's suggestions. Blind mode holds here
     too: an annotator gets only the values of their own annotations, since the sources
     another annotator typed are part of their work. One query per attribute."""
-    spans = Span.objects.filter(annotation__project=access.project)
+    spans = Span.objects.filter(
+        annotation__project=access.project, annotation__deleted_at__isnull=True
+    )
     if not access.sees_all_annotations:
         spans = spans.filter(
             annotation__annotator_id=access.user_id, annotation__kind=AnnotationKind.ANNOTATOR
@@ -861,7 +880,7 @@ def workspace_queue(project: Project, annotator_id: int) -> list[dict[str, Any]]
             "skip_reason": skip_reason,
         }
         for doc_id, title, external_id, status, skip_reason in Assignment.objects.filter(
-            project=project, annotator_id=annotator_id
+            project=project, annotator_id=annotator_id, document__deleted_at__isnull=True
         )
         .order_by("document_id")
         .values_list(

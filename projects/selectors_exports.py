@@ -98,10 +98,18 @@ def export_document_count(project: Project) -> int:
 
 
 def _annotation_conditions(options: ExportOptions, prefix: str = "") -> dict[str, Any]:
-    """Which annotations can matter for these options. Only a narrowing of what
-    ``shape_document`` keeps anyway (it sees every annotation otherwise), so the export is the
-    same either way; it saves reading work that would be thrown away."""
-    conditions: dict[str, Any] = {}
+    """Which annotations can matter for these options. Apart from leaving out what is deleted,
+    only a narrowing of what ``shape_document`` keeps anyway (it sees every annotation
+    otherwise), so the export is the same either way; it saves reading work that would be
+    thrown away.
+
+    Deleted annotations and documents never reach a file: the spans, relations and stances
+    queries join annotations without their manager, so they say so here, and the annotation
+    query says it of the document (an annotation that raced its document's deletion)."""
+    conditions: dict[str, Any] = {
+        f"{prefix}deleted_at__isnull": True,
+        f"{prefix}document__deleted_at__isnull": True,
+    }
     if not options.include_unfinished:
         conditions[f"{prefix}status"] = AnnotationStatus.SUBMITTED
     if options.annotations == "gold":

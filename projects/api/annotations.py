@@ -15,11 +15,12 @@ from rest_framework.response import Response
 
 from projects import selectors
 from projects.models import Document
-from projects.permissions import ANNOTATORS, READERS
+from projects.permissions import ANNOTATORS, LEADS, READERS
 from projects.services import annotations as annotation_services
 from projects.services.annotations import Change
 from projects.services.errors import ServiceError
 
+from . import lifecycle
 from . import serializers as s
 from .base import ProjectView, version_of
 from .documents import document_payload
@@ -68,7 +69,7 @@ class AnnotationListView(DocumentScopedView):
 
 
 class AnnotationDetailView(DocumentScopedView):
-    roles = {"GET": READERS}
+    roles = {"GET": READERS, "DELETE": LEADS}
 
     @extend_schema(responses=s.AnnotationOut, tags=["annotations"])
     def get(
@@ -78,6 +79,19 @@ class AnnotationDetailView(DocumentScopedView):
         if not found:
             raise NotFound("No such annotation, or not one you may see.")
         return Response(found[0])
+
+    @extend_schema(
+        request=None,
+        responses=lifecycle.AnnotationStateOut,
+        tags=["annotations"],
+        description="Soft-delete one annotation (a lead resetting an annotator's work): "
+        "hidden from every read, kept, restorable (POST .../restore/). The annotator's "
+        "assignment goes back to assigned.",
+    )
+    def delete(
+        self, request: Request, project_id: str, document_id: int, annotation_id: int
+    ) -> Response:
+        return lifecycle.annotation_delete(self, request, self.document, annotation_id)
 
 
 class MyAnnotationView(DocumentScopedView):

@@ -19,6 +19,7 @@ from projects.permissions import LEADS, READERS, REVIEWERS
 from projects.services import documents as document_services
 from projects.services.errors import ValidationFailed
 
+from . import lifecycle
 from . import serializers as s
 from .base import ProjectView
 from .pagination import PagePagination
@@ -140,13 +141,23 @@ class DocumentImportView(ProjectView):
 
 
 class DocumentDetailView(ProjectView):
-    roles = {"GET": READERS}
+    roles = {"GET": READERS, "DELETE": LEADS}
 
     @extend_schema(responses=s.DocumentDetailOut, tags=["documents"])
     def get(self, request: Request, project_id: str, document_id: int) -> Response:
         return Response(
             document_payload(selectors.document_get(self.access, document_id), with_text=True)
         )
+
+    @extend_schema(
+        parameters=[lifecycle.CONFIRM],
+        responses={200: lifecycle.DocumentDeletedOut, **lifecycle.CONFIRMATION_REFUSED},
+        tags=["documents"],
+        description="Soft-delete the document with its annotations: hidden from every read, "
+        "kept, restorable (POST .../restore/). With annotations it needs confirm=<external id>.",
+    )
+    def delete(self, request: Request, project_id: str, document_id: int) -> Response:
+        return lifecycle.document_delete(self, request, document_id)
 
 
 def assignment_payload(a: Assignment) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from projects.permissions import LEADS, REVIEWERS
 from projects.services import projects as project_services
 from projects.services.tokens import token_create, token_revoke
 
+from . import lifecycle
 from . import serializers as s
 from .base import ProjectView
 from .pagination import PagePagination
@@ -139,7 +140,7 @@ class ProjectListView(APIView):
 
 
 class ProjectDetailView(ProjectView):
-    roles = {"PATCH": LEADS}
+    roles = {"PATCH": LEADS, "DELETE": LEADS}
 
     @extend_schema(responses=s.ProjectOut, tags=["projects"])
     def get(self, request: Request, project_id: str) -> Response:
@@ -153,6 +154,16 @@ class ProjectDetailView(ProjectView):
             project=self.access.project, actor_id=request.user.pk, **data.validated_data
         )
         return Response(project_payload(project, self.access.role, with_scheme=True))
+
+    @extend_schema(
+        parameters=[lifecycle.CONFIRM],
+        responses={200: lifecycle.ProjectDeletedOut, **lifecycle.CONFIRMATION_REFUSED},
+        tags=["projects"],
+        description="Soft-delete the project: it disappears for every member, with all its "
+        "data kept; staff restore it in the admin. Always needs confirm=<slug>.",
+    )
+    def delete(self, request: Request, project_id: str) -> Response:
+        return lifecycle.project_delete(self, request)
 
 
 class MemberListView(ProjectView):

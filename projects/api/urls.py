@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import annotations, documents, exports, projects, review
+from . import annotations, documents, exports, lifecycle, projects, review
 
 app_name = "api"
 
@@ -21,6 +21,24 @@ urlpatterns = [
     path(P + "documents/", documents.DocumentListView.as_view(), name="documents"),
     path(P + "documents/import/", documents.DocumentImportView.as_view(), name="import"),
     path(D, documents.DocumentDetailView.as_view(), name="document"),
+    # deleting and restoring (DELETE on a document, an annotation or a project soft-deletes)
+    path(
+        P + "documents/deleted/",
+        lifecycle.DeletedDocumentListView.as_view(),
+        name="documents-deleted",
+    ),
+    path(D + "restore/", lifecycle.DocumentRestoreView.as_view(), name="document-restore"),
+    path(D + "history/", lifecycle.DocumentHistoryView.as_view(), name="document-history"),
+    path(
+        P + "annotations/deleted/",
+        lifecycle.DeletedAnnotationListView.as_view(),
+        name="annotations-deleted",
+    ),
+    path(
+        D + "annotations/<id:annotation_id>/restore/",
+        lifecycle.AnnotationRestoreView.as_view(),
+        name="annotation-restore",
+    ),
     path(P + "assignments/", documents.AssignmentListView.as_view(), name="assignments"),
     path(P + "assignments/auto/", documents.AutoAssignView.as_view(), name="assign-auto"),
     path(

@@ -9,6 +9,7 @@ from django.db.models import F, Q
 
 from .document import Document
 from .project import Label, Project, RelationType, StanceTarget
+from .query import LiveManager
 
 
 class AnnotationKind(models.TextChoices):
@@ -27,7 +28,8 @@ class Annotation(models.Model):
     refused with 409 so two tabs can never silently overwrite each other."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="annotations")
-    # RESTRICT: a document with annotations cannot be deleted on its own, only with its project.
+    # RESTRICT: a document with annotations is never removed on its own (only with its project);
+    # the app soft-deletes documents instead (``deleted_at``).
     document = models.ForeignKey(Document, on_delete=models.RESTRICT, related_name="annotations")
     annotator = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -50,17 +52,34 @@ class Annotation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # Soft delete, with its document (the document's ``deleted_at``) or on its own (a lead
+    # resetting one annotator's work): hidden from every read by ``objects``, kept, restorable.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = LiveManager()
+    all_objects = models.Manager()  # noqa: DJ012 - a manager, which ruff takes for a field
 
     class Meta:
         ordering = ["document_id", "kind", "annotator_id"]
         constraints = [
+            # one live annotation each: after a reset the annotator starts a new one, and
+            # the old one can be restored only once the new one is deleted
             models.UniqueConstraint(
                 fields=["document", "annotator"],
-                condition=Q(kind="annotator"),
+                condition=Q(kind="annotator", deleted_at__isnull=True),
                 name="annotation_one_per_annotator",
             ),
             models.UniqueConstraint(
-                fields=["document"], condition=Q(kind="gold"), name="annotation_one_gold"
+                fields=["document"],
+                condition=Q(kind="gold", deleted_at__isnull=True),
+                name="annotation_one_gold",
+            ),
+            models.CheckConstraint(
+                condition=Q(deleted_by__isnull=True) | Q(deleted_at__isnull=False),
+                name="annotation_deleted_by_only_when_deleted",
             ),
             models.CheckConstraint(
                 condition=(Q(kind="gold") & Q(annotator__isnull=True))
@@ -75,6 +94,13 @@ class Annotation(models.Model):
         indexes = [
             # agreement and exports: WHERE project_id = ? AND status = ? ORDER BY document_id
             models.Index(fields=["project", "status", "document"], name="annotation_project_idx"),
+            # the annotations a lead deleted, newest first (partial: deleted rows only):
+            # WHERE project_id = ? AND deleted_at IS NOT NULL ORDER BY deleted_at DESC
+            models.Index(
+                fields=["project", "-deleted_at"],
+                condition=Q(deleted_at__isnull=False),
+                name="annotation_deleted_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from .project import Project
+from .query import LiveManager
 
 
 class Document(models.Model):
@@ -21,12 +22,41 @@ class Document(models.Model):
     sha256 = models.CharField(max_length=64)
     meta = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Soft delete: a deleted document disappears from every read (``objects`` leaves it out)
+    # together with its annotations, which are deleted in the same transaction with the same
+    # ``deleted_at``, so a restore brings back exactly those. Nothing is removed.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = LiveManager()
+    all_objects = models.Manager()  # noqa: DJ012 - a manager, which ruff takes for a field
 
     class Meta:
         ordering = ["project_id", "id"]
         constraints = [
+            # among live documents only: a deleted document's id may be imported again (a
+            # restore is refused while the id is taken)
             models.UniqueConstraint(
-                fields=["project", "external_id"], name="document_unique_external_id"
+                fields=["project", "external_id"],
+                condition=Q(deleted_at__isnull=True),
+                name="document_unique_external_id",
+            ),
+            models.CheckConstraint(
+                condition=Q(deleted_by__isnull=True) | Q(deleted_at__isnull=False),
+                name="document_deleted_by_only_when_deleted",
+            ),
+        ]
+        indexes = [
+            # a lead's deleted documents, newest first:
+            # WHERE project_id = ? AND deleted_at IS NOT NULL ORDER BY deleted_at DESC.
+            # Partial, so it holds only deleted rows; the live reads filter deleted_at IS NULL
+            # after the indexes they already use (deleted rows are few).
+            models.Index(
+                fields=["project", "-deleted_at"],
+                condition=Q(deleted_at__isnull=False),
+                name="document_deleted_idx",
             ),
         ]
 

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from .query import LiveManager
+
 
 class Role(models.TextChoices):
     LEAD = "lead", "Lead"
@@ -38,10 +40,23 @@ class Project(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Soft delete: a deleted project is hidden from every member (its pages and endpoints
+    # answer 404) and keeps all its rows; staff restore it in the admin. Its slug stays taken.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = LiveManager()
+    all_objects = models.Manager()  # noqa: DJ012 - a manager, which ruff takes for a field
 
     class Meta:
         ordering = ["name", "id"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(deleted_by__isnull=True) | Q(deleted_at__isnull=False),
+                name="project_deleted_by_only_when_deleted",
+            ),
             models.CheckConstraint(
                 condition=Q(annotators_per_document__gte=1, annotators_per_document__lte=50),
                 name="project_overlap_between_1_and_50",

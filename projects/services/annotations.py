@@ -74,6 +74,11 @@ def locked_annotation(document: Document, **lookup: Any) -> Annotation:
     )
     if annotation is not None:
         return annotation
+    # The first write locks the document: racing the document's deletion, it either commits
+    # first (and its annotation is deleted with the document) or finds the document gone.
+    live = Document.objects.select_for_update().filter(pk=document.pk).values_list("pk")
+    if only_row(live) is None:
+        raise NotFound("This document has been deleted.")
     try:
         with transaction.atomic():
             Annotation.objects.create(project_id=document.project_id, document=document, **lookup)

@@ -356,9 +356,9 @@ def assignments_auto(*, project: Project, actor_id: int, k: int | None = None) -
     if not annotator_ids:
         raise Conflict("The project has no annotators yet; add members with the annotator role.")
     existing: dict[int, set[int]] = defaultdict(set)
-    for doc_id, user_id in Assignment.objects.filter(project=project).values_list(
-        "document_id", "annotator_id"
-    ):
+    for doc_id, user_id in Assignment.objects.filter(
+        project=project, document__deleted_at__isnull=True
+    ).values_list("document_id", "annotator_id"):
         existing[doc_id].add(user_id)
     doc_ids = list(
         Document.objects.filter(project=project).order_by("pk").values_list("pk", flat=True)

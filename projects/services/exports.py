@@ -140,8 +140,10 @@ def _queue(export_id: int, *, refuse: bool) -> bool:
     from projects.tasks import export_run
 
     try:
+        # retry: once, on a new connection (CELERY_TASK_PUBLISH_RETRY_POLICY), so a broker
+        # restarted since the last publish is no failure; a broker that is down still fails fast
         export_run.apply_async(
-            args=[export_id], queue=settings.CELERY_TASK_DEFAULT_QUEUE, retry=False
+            args=[export_id], queue=settings.CELERY_TASK_DEFAULT_QUEUE, retry=True
         )
     except Exception as exc:  # kombu raises several kinds; all mean "not queued"
         log.warning("export %s not queued: %s", export_id, exc)

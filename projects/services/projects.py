@@ -22,6 +22,7 @@ from projects.models import (
     Stance,
     StanceTarget,
 )
+from projects.models.query import only_row
 
 from .audit import audit_record
 from .errors import Conflict, NotFound, ValidationFailed
@@ -54,15 +55,20 @@ def _unique_slug(name: str, wanted: str | None) -> str:
             "A slug needs at least one letter (an all-digit slug would read as a project id).",
             problems=[Problem("all digits", field="slug")],
         )
+    # all_objects: a deleted project keeps its slug (staff can restore it)
     if wanted:
-        if Project.objects.filter(slug=wanted).exists():
-            raise Conflict(f"The slug '{wanted}' is taken; choose another.", code="duplicate")
+        taken = only_row(Project.all_objects.filter(slug=wanted).values_list("deleted_at"))
+        if taken is not None:
+            whose = " by a deleted project (staff can restore it)" if taken[0] else ""
+            raise Conflict(
+                f"The slug '{wanted}' is taken{whose}; choose another.", code="duplicate"
+            )
         return wanted
     base = slugify(name)[:70] or "project"
     if base.isdigit():
         base = f"project-{base}"
     slug, n = base, 1
-    while Project.objects.filter(slug=slug).exists():
+    while Project.all_objects.filter(slug=slug).exists():
         n += 1
         slug = f"{base}-{n}"
     return slug

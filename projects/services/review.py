@@ -70,7 +70,7 @@ def agreement_get(*, project: Project, filters: selectors.AgreementFilters) -> A
             agreement_compute.apply_async(
                 args=[project.pk, filters.to_json(), key],
                 queue=settings.CELERY_TASK_DEFAULT_QUEUE,
-                retry=False,
+                retry=True,  # once, on a new connection (CELERY_TASK_PUBLISH_RETRY_POLICY)
             )
         except Exception as exc:  # kombu raises several kinds; all mean "not queued"
             cache.delete(f"{key}:lock")

@@ -3,7 +3,18 @@ documents (import, read-only view), then review (agreement)."""
 
 from django.urls import path
 
-from . import account, adjudication, compare, documents, exports, project, review, workspace
+from . import (
+    account,
+    adjudication,
+    compare,
+    documents,
+    exports,
+    history,
+    lifecycle,
+    project,
+    review,
+    workspace,
+)
 
 app_name = "projects"
 
@@ -66,6 +77,34 @@ urlpatterns = [
         name="adjudicate_submit",
     ),
     path("p/<slug:slug>/exports/", exports.exports, name="exports"),
+    # deleting and restoring (soft: nothing is removed), and a document's audit history
+    path("p/<slug:slug>/delete/", lifecycle.project_delete, name="project_delete"),
+    path("p/<slug:slug>/deleted/", lifecycle.deleted, name="deleted"),
+    path(
+        "p/<slug:slug>/d/<id:document_id>/delete/",
+        lifecycle.document_delete,
+        name="document_delete",
+    ),
+    path(
+        "p/<slug:slug>/d/<id:document_id>/restore/",
+        lifecycle.document_restore,
+        name="document_restore",
+    ),
+    path(
+        "p/<slug:slug>/d/<id:document_id>/annotations/<id:annotation_id>/delete/",
+        lifecycle.annotation_delete,
+        name="annotation_delete",
+    ),
+    path(
+        "p/<slug:slug>/d/<id:document_id>/annotations/<id:annotation_id>/restore/",
+        lifecycle.annotation_restore,
+        name="annotation_restore",
+    ),
+    path(
+        "p/<slug:slug>/d/<id:document_id>/history/",
+        history.document_history,
+        name="document_history",
+    ),
     path(
         "p/<slug:slug>/exports/<id:export_id>/delete/",
         exports.export_delete,

@@ -54,6 +54,15 @@ MATRIX = [
     Row("get", "projects/{p}/documents/", READERS_200),
     Row("post", "projects/{p}/documents/import/", {"lead": 201}, files=True),
     Row("get", "projects/{p}/documents/{d}/", READERS_200),
+    # deleting and restoring: leads only ({d} holds ann2's annotation, so confirm is needed)
+    Row("delete", "projects/{p}/documents/{d}/", {"lead": 200}, {"confirm": "{ext}"}),
+    Row("post", "projects/{p}/documents/{d}/restore/", {"lead": 200}, {}),
+    Row("get", "projects/{p}/documents/deleted/", {"lead": 200}),
+    Row("delete", "projects/{p}/documents/{d}/annotations/{a}/", {"lead": 200}),
+    Row("post", "projects/{p}/documents/{d}/annotations/{a}/restore/", {"lead": 200}, {}),
+    Row("get", "projects/{p}/annotations/deleted/", {"lead": 200}),
+    Row("delete", "projects/{p}/", {"lead": 200}, {"confirm": "{slug}"}),
+    Row("get", "projects/{p}/documents/{d}/history/", REVIEWERS_200),
     Row("get", "projects/{p}/assignments/", REVIEWERS_200),
     Row(
         "post",
@@ -152,7 +161,9 @@ def _ids(world: World, project: Any, docs: list[Any]) -> dict[str, Any]:
     assignment = Assignment.objects.filter(project=project).first()
     return {
         "p": project.pk,
+        "slug": project.slug,
         "d": docs[0].pk,
+        "ext": docs[0].external_id,
         "d3": docs[-1].pk,
         "m": membership.pk,
         "t": target.pk if target else 0,
@@ -204,6 +215,10 @@ def _annotation_of_ann2(world: World) -> int:
     return change.annotation.pk
 
 
+def _placeholder(value: Any, ids: dict[str, Any]) -> bool:
+    return isinstance(value, str) and value[:1] + value[-1:] == "{}" and value[1:-1] in ids
+
+
 def _call(client: Any, row: Row, url: str, world: World, ids: dict[str, Any]) -> Any:
     from ..factories import demo_scheme
 
@@ -217,7 +232,8 @@ def _call(client: Any, row: Row, url: str, world: World, ids: dict[str, Any]) ->
     if body == "SCHEME":
         body = demo_scheme()
     elif isinstance(body, dict):
-        body = {k: (ids["d3"] if v == "{d3}" else v) for k, v in body.items()}
+        # "{d3}", "{ext}", "{slug}": values of ``ids``
+        body = {k: ids[v[1:-1]] if _placeholder(v, ids) else v for k, v in body.items()}
     return (
         getattr(client, row.method)(url, body, format="json")
         if body is not None

@@ -22,7 +22,31 @@ def _pages(world: Any) -> list[str]:
         f"/p/{slug}/exports/",
         f"/p/{slug}/work/",
         f"/p/{slug}/d/{world.documents[0].pk}/annotate/",
+        f"/p/{slug}/d/{world.documents[0].pk}/history/",
+        # leads only (tests/pages/test_lifecycle.py checks the roles)
+        f"/p/{slug}/deleted/",
+        f"/p/{slug}/delete/",
+        f"/p/{slug}/d/{world.documents[0].pk}/delete/",
+        f"/p/{slug}/d/{world.documents[0].pk}/annotations/{_annotation(world)}/delete/",
     ]
+
+
+def _annotation(world: Any) -> int:
+    """ann1's annotation of the first document (made on first use)."""
+    from projects.models import Annotation
+    from projects.permissions import project_access
+    from projects.services import annotations as annotation_services
+
+    found = Annotation.objects.filter(
+        document=world.documents[0], annotator=world.annotator
+    ).first()
+    if found is None:
+        access = project_access(world.annotator, world.project.pk)
+        change = annotation_services.span_create(
+            access=access, document=world.documents[0], start=0, end=9, label="Claim"
+        )
+        found = change.annotation
+    return found.pk
 
 
 def _lead_export(world: Any) -> int:
@@ -54,6 +78,11 @@ def _posts(world: Any) -> list[str]:
         f"/p/{slug}/assign/",
         f"/p/{slug}/scheme/",
         f"/p/{slug}/import/",
+        f"/p/{slug}/delete/",
+        f"/p/{slug}/d/{doc.pk}/delete/",
+        f"/p/{slug}/d/{doc.pk}/restore/",
+        f"/p/{slug}/d/{doc.pk}/annotations/{_annotation(world)}/delete/",
+        f"/p/{slug}/d/{doc.pk}/annotations/{_annotation(world)}/restore/",
     ]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from projects.models import Membership, Project, Role
@@ -41,7 +41,12 @@ class Command(BaseCommand):
             if user is None:
                 user = User.objects.create_user(username=username, password=options["password"])
             users[username] = user
-        project = Project.objects.filter(slug="demo").first()
+        project = Project.all_objects.filter(slug="demo").first()
+        if project is not None and project.deleted_at is not None:
+            raise CommandError(
+                "The demo project was deleted; a staff user can restore it in the admin "
+                "(Projects, action 'Restore the selected projects')."
+            )
         if project is None:
             project = project_create(
                 name="Demo: US declines to sponsor UN resolution on China",
