@@ -11,10 +11,11 @@
 Targets (issue 3): at most 2 input events per span after the selection, 3 per relation;
 interactive within 300 ms. Run by hand; it prints figures and is not part of the test run:
 
-    .venv/bin/python bench/workspace.py
+    .venv/bin/python bench/workspace.py [--server gunicorn]
 
-It uses its own SQLite database in a temporary directory and its own development server
-(``runserver``, DEBUG on, in a separate process), so it never touches var/db.sqlite3.
+It uses its own SQLite database in a temporary directory and its own server in a separate
+process (``runserver`` with DEBUG on, or gunicorn with production settings), so it never touches
+var/db.sqlite3.
 Chromium: CHROMIUM_PATH or /usr/bin/chromium.
 """
 
@@ -400,17 +401,52 @@ def signed_in(browser: Any, base: str, user: Any) -> Any:
     return context
 
 
-def serve() -> tuple[subprocess.Popen[bytes], str]:
-    """The development server in a process of its own (not a thread of this one, where it
-    would share the interpreter with Playwright's driver), on the bench's database."""
+def serve(kind: str = "runserver") -> tuple[subprocess.Popen[bytes], str]:
+    """A server in a process of its own (not a thread of this one, where it would share the
+    interpreter with Playwright's driver), on the bench's database: the development server, or
+    gunicorn with production settings (DEBUG off, hashed static files served by WhiteNoise)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen(  # a fixed command: this repository's manage.py
-        [sys.executable, str(ROOT / "manage.py"), "runserver", "--noreload", f"127.0.0.1:{port}"],
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    from django.conf import settings as django_settings
+
+    env = os.environ.copy()
+    if kind == "gunicorn":
+        env.update(
+            DEBUG="false",
+            # the bench signs its session cookies in this process: the server must share the key
+            SECRET_KEY=django_settings.SECRET_KEY,
+            ALLOWED_HOSTS="127.0.0.1",
+            SECURE_SSL_REDIRECT="false",
+            SECURE_COOKIES="false",
+            SECURE_HSTS_SECONDS="0",
+            STATIC_ROOT=str(TMP / "static"),
+        )
+        subprocess.run(  # a fixed command: this repository's manage.py
+            [sys.executable, str(ROOT / "manage.py"), "collectstatic", "--noinput", "-v0"],
+            env=env,
+            check=True,
+        )
+        command = [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "annotator.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "8",
+        ]
+    else:
+        command = [
+            sys.executable,
+            str(ROOT / "manage.py"),
+            "runserver",
+            "--noreload",
+            f"127.0.0.1:{port}",
+        ]
+    server = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     for _ in range(200):
         try:
@@ -425,10 +461,20 @@ def serve() -> tuple[subprocess.Popen[bytes], str]:
 
 
 def main() -> None:
+    import argparse
+
     from playwright.sync_api import sync_playwright
 
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--server",
+        choices=["runserver", "gunicorn"],
+        default="runserver",
+        help="gunicorn: production settings (DEBUG off, WhiteNoise, hashed static files)",
+    )
+    args = parser.parse_args()
     project, annotator, demo, big, seed = setup()
-    server, base = serve()
+    server, base = serve(args.server)
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(
