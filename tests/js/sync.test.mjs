@@ -195,7 +195,7 @@ test("changes are sent in order, one at a time, each with the version it follows
 
 test("network errors are retried with growing delays and each change lands once", async () => {
   const { server, sync, events, delays } = setup();
-  server.failures = ["network", "network", "network", undefined, "lost", 503];
+  server.failures = ["network", "network", "network", undefined, "lost", 500];
   sync.enqueue([span("a", 0), span("b", 10), span("c", 20)]);
   await sync.flush();
   assert.deepEqual([...server.model.spans.keys()], ["a", "b", "c"]);
@@ -205,6 +205,23 @@ test("network errors are retried with growing delays and each change lands once"
   assert.ok(statuses.includes("offline"));
   assert.ok(statuses.includes("retrying"));
   assert.equal(statuses.at(-1), "saved");
+});
+
+test("a 503 (the database restarting) shows offline, keeps every change and retries", async () => {
+  const { server, sync, events, outbox } = setup();
+  server.failures = [503, 503, 503];
+  sync.enqueue([span("a", 0), span("b", 10)]);
+  await sync.flush();
+  const statuses = events.filter((e) => e.type === "status");
+  const offline = statuses.filter((e) => e.status === "offline");
+  assert.ok(offline.length >= 1, JSON.stringify(statuses));
+  assert.equal(offline[0].pending, 2);
+  assert.equal(offline[0].error, "HTTP 503");
+  assert.ok(!statuses.some((e) => e.status === "retrying"), "a 503 is not a server error");
+  assert.deepEqual([...server.model.spans.keys()], ["a", "b"]);
+  assert.equal(server.model.version, 2, "each change once");
+  assert.equal(outbox.ops.length, 0);
+  assert.equal(statuses.at(-1).status, "saved");
 });
 
 test("the queue is in storage before anything is sent, and a reload picks it up", async () => {

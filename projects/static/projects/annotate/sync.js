@@ -2,7 +2,9 @@
 // annotation version it was made against, and is kept in localStorage until the server has
 // it, so a reload, a crash or a dropped network loses nothing.
 //
-// - Network errors, 5xx and 429: retry with backoff (the page says "offline, n queued").
+// - Network errors and 503 (the server is out of service for a moment, e.g. its database is
+//   restarting): retry with backoff; the page says "offline", n changes kept, retrying.
+// - Other 5xx and 429: retry with backoff too (the page says "server error: retrying").
 // - 409 stale_version (the annotation changed in another tab): take the current state the
 //   answer carries, re-check every queued change against it, keep those that still make
 //   sense, report those that do not, and go on. Never drop a change silently.
@@ -382,6 +384,10 @@ export class Sync {
         await this._backoff("blocked", error.message || `HTTP ${status}`);
         continue;
       }
+      if (status === 503) {
+        await this._backoff("offline", error.message || "HTTP 503");
+        continue;
+      }
       if (status === 429 || status >= 500 || status === 0) {
         await this._backoff("retrying", error.message || `HTTP ${status}`);
         continue;
@@ -403,8 +409,9 @@ export class Sync {
         this._rebase(this.server, { conflict: false, quiet: true });
         return true;
       }
+      const blocked = response.status === 401 || response.status === 403;
       await this._backoff(
-        response.status === 401 || response.status === 403 ? "blocked" : "retrying",
+        blocked ? "blocked" : response.status === 503 ? "offline" : "retrying",
         response.body?.error?.message || `HTTP ${response.status}`,
       );
     } catch (error) {
