@@ -60,6 +60,17 @@ def payloads(where: str) -> list[str]:
     return [template.format(w=where) for template in TEMPLATES]
 
 
+def name_payloads(where: str) -> list[str]:
+    """The payloads that fit a user's first or last name together (150 characters, which
+    PostgreSQL enforces and SQLite does not): the shortest ones first."""
+    chosen: list[str] = []
+    for payload in sorted(payloads(where), key=len):
+        if len("\n".join([*chosen, payload])) > 150:
+            break
+        chosen.append(payload)
+    return chosen
+
+
 def joined(where: str) -> str:
     """All of a field's payloads in one value, for fields that hold one string."""
     return "\n".join(payloads(where))
@@ -196,8 +207,12 @@ def make_hostile_project() -> Hostile:
         last_name="\"><img src=x onerror=alert('full-name')>",
     )
     # usernames the login form would refuse, as an SSO or LDAP backend may still create them
-    annotator = User.objects.create_user(USER_A, password=PASSWORD, first_name=joined("first"))
-    annotator2 = User.objects.create_user(USER_B, password=PASSWORD, last_name=joined("last"))
+    annotator = User.objects.create_user(
+        USER_A, password=PASSWORD, first_name="\n".join(name_payloads("first"))
+    )
+    annotator2 = User.objects.create_user(
+        USER_B, password=PASSWORD, last_name="\n".join(name_payloads("last"))
+    )
     reviewer = User.objects.create_user("reviewer", password=PASSWORD)
     admin = User.objects.create_superuser("admin", password=PASSWORD)
     project = project_services.project_create(

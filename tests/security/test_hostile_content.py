@@ -59,6 +59,7 @@ from .hostile import (
     Hostile,
     joined,
     json_strings,
+    name_payloads,
     payloads,
     scan,
     text_of,
@@ -145,7 +146,7 @@ def _scheme_strings() -> list[str]:
 
 
 def _people() -> list[str]:
-    return [USER_A, USER_B, *payloads("first"), *payloads("last")]
+    return [USER_A, USER_B, *name_payloads("first"), *name_payloads("last")]
 
 
 # (id, persona, url, what the page must show)
@@ -169,7 +170,11 @@ PAGES: list[tuple[str, str, Any, Any]] = [
         "overview (annotator)",
         "annotator",
         lambda h: f"/p/{h.project.slug}/",
-        lambda h: [*payloads("title"), *payloads("first"), "<script>alert('guidelines')</script>"],
+        lambda h: [
+            *payloads("title"),
+            *name_payloads("first"),
+            "<script>alert('guidelines')</script>",
+        ],
     ),
     (
         "scheme",
@@ -692,8 +697,8 @@ def test_the_admin_shows_hostile_content_as_text_only(client: Any, hostile: Host
         assert_shown(found, detailed, change)
     for url, shown in (
         ("/admin/", []),
-        ("/admin/auth/user/", [USER_A, USER_B, *payloads("first")]),
-        (f"/admin/auth/user/{hostile.annotator.pk}/change/", [USER_A, *payloads("first")]),
+        ("/admin/auth/user/", [USER_A, USER_B, *name_payloads("first")]),
+        (f"/admin/auth/user/{hostile.annotator.pk}/change/", [USER_A, *name_payloads("first")]),
         (f"/admin/projects/document/?q={quote(BAD_LABEL)}", [BAD_LABEL]),
     ):
         found = assert_inert(get_page(client, hostile.admin, url), url)
