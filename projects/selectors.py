@@ -556,8 +556,8 @@ def agreement_inputs(
     )
 
     def documents() -> Iterator[agreement.AnnotatedDocument]:
-        span_rows = _Lookahead(spans)
-        relation_rows = _Lookahead(relations)
+        span_rows = Lookahead(spans)
+        relation_rows = Lookahead(relations)
         for doc_id, group in groupby(heads, key=lambda row: row[1]):
             rows = list(group)
             who = {pk: name for pk, _doc, _len, name in rows}
@@ -608,17 +608,19 @@ def agreement_inputs(
     return documents(), stances()
 
 
-class _Lookahead:
-    """Rows of a stream sorted by document id, taken one document at a time."""
+class Lookahead:
+    """Rows of a stream sorted by a key (the first column: a document's id or external id),
+    taken one key at a time, in lockstep with another stream of the same order. Rows whose key
+    the caller never asks for (a document added or hidden between the queries) are skipped."""
 
     def __init__(self, rows: Iterator[tuple[Any, ...]]) -> None:
         self._rows = rows
         self._next: tuple[Any, ...] | None = next(rows, None)
 
-    def take(self, doc_id: int) -> list[tuple[Any, ...]]:
+    def take(self, key: Any) -> list[tuple[Any, ...]]:
         out = []
-        while self._next is not None and self._next[0] <= doc_id:
-            if self._next[0] == doc_id:
+        while self._next is not None and self._next[0] <= key:
+            if self._next[0] == key:
                 out.append(self._next)
             self._next = next(self._rows, None)
         return out

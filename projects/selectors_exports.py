@@ -49,6 +49,7 @@ from .models import (
     Stance,
     StanceTarget,
 )
+from .selectors import Lookahead
 
 #: Rows fetched per round trip. Documents carry their whole text, so they come in smaller chunks.
 DOCUMENT_CHUNK = 200
@@ -117,25 +118,6 @@ def _annotation_conditions(options: ExportOptions, prefix: str = "") -> dict[str
     elif options.annotations == "merged":
         conditions[f"{prefix}kind"] = AnnotationKind.ANNOTATOR
     return conditions
-
-
-class _Stream:
-    """Rows of one query, sorted by external id (the first column), taken a document at a
-    time."""
-
-    def __init__(self, rows: Iterator[tuple[Any, ...]]) -> None:
-        self._rows = rows
-        self._next: tuple[Any, ...] | None = next(rows, None)
-
-    def take(self, key: str) -> list[tuple[Any, ...]]:
-        out = []
-        # Rows of a key below ``key`` belong to a document the document query did not return
-        # (added in between the queries): they are skipped.
-        while self._next is not None and self._next[0] <= key:
-            if self._next[0] == key:
-                out.append(self._next)
-            self._next = next(self._rows, None)
-        return out
 
 
 def export_documents(project: Project, options: ExportOptions) -> Iterator[ExportDocument]:
@@ -216,8 +198,8 @@ def _merged(
     first = next(documents, None)
     if first is None:
         return
-    head_rows, span_rows = _Stream(heads), _Stream(spans)
-    relation_rows, stance_rows = _Stream(relations), _Stream(stances)
+    head_rows, span_rows = Lookahead(heads), Lookahead(spans)
+    relation_rows, stance_rows = Lookahead(relations), Lookahead(stances)
     row: tuple[Any, ...] | None = first
     while row is not None:
         external_id, title, text, meta = row
