@@ -6,7 +6,8 @@ the root, so brat opens the unpacked folder with the project's labels.
   text as a Python ``str``, so code points are what it counts).
 * ``T`` lines: ``T1<TAB>Claim 171 297<TAB>text``. brat's text field cannot hold a line break, so
   a span that crosses one is written as fragments split at the breaks (``0 12;13 40``), whose
-  texts brat joins with a space; a span of line breaks only has no fragment and is left out.
+  texts brat joins with a space; a span of line breaks only has no fragment: it cannot be a
+  ``T`` line, so it is listed under ``left_out`` in ``metadata.jsonl`` (never dropped silently).
 * ``R`` lines: ``R1<TAB>supports Arg1:T1 Arg2:T2``. ``A`` lines: ``A1<TAB>source T1 US_government``.
 * Names in ``.ann`` and ``.conf`` files (labels, relation types, attribute names and values)
   cannot hold spaces there, so they are encoded: a space becomes ``_``, and ``_``, ``%`` and any
@@ -200,9 +201,12 @@ class _Conf:
         return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def _ann(text: str, annotation: ExportAnnotation) -> tuple[str, dict[str, str]]:
-    """The .ann content and the map of T ids to span ids."""
+def _ann(
+    text: str, annotation: ExportAnnotation
+) -> tuple[str, dict[str, str], list[dict[str, object]]]:
+    """The .ann content, the map of T ids to span ids, and the spans brat cannot show."""
     lines: list[str] = []
+    left_out: list[dict[str, object]] = []
     t_ids: dict[str, str] = {}
     by_span: dict[str, str] = {}
     attribute_number = 0
@@ -210,6 +214,9 @@ def _ann(text: str, annotation: ExportAnnotation) -> tuple[str, dict[str, str]]:
     for span in annotation.spans:
         pieces = fragments(text, span.start, span.end)
         if not pieces:
+            left_out.append(
+                {"id": span.id, "start": span.start, "end": span.end, "label": span.label}
+            )
             continue
         t_id = f"T{len(written) + 1}"
         written.append((t_id, span))
@@ -229,7 +236,7 @@ def _ann(text: str, annotation: ExportAnnotation) -> tuple[str, dict[str, str]]:
             continue
         relation_number += 1
         lines.append(f"R{relation_number}\t{brat_name(relation.type)} Arg1:{source} Arg2:{target}")
-    return "".join(line + "\n" for line in lines), t_ids
+    return "".join(line + "\n" for line in lines), t_ids, left_out
 
 
 def write_brat(
@@ -249,7 +256,7 @@ def write_brat(
                 names = stems.setdefault(folder, _Names())
                 stem = f"{folder}/{names.get(document.external_id)}"
                 names.forget()
-                ann, t_ids = _ann(document.text, annotation)
+                ann, t_ids, left_out = _ann(document.text, annotation)
                 sink.add_bytes(f"{stem}.txt", text_bytes)
                 sink.add_bytes(f"{stem}.ann", ann.encode("utf-8"))
                 record = {
@@ -267,6 +274,8 @@ def write_brat(
                     ],
                     "spans": t_ids,
                 }
+                if left_out:
+                    record["left_out"] = left_out
                 line = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
                 metadata.write(line.encode("utf-8"))
         sink.add_file(METADATA_NAME, metadata, metadata.tell(), compress=True)

@@ -205,6 +205,7 @@ def _read_pair(
         _read_ann(context, ann_text, text, shift, ann.file, annotation, tally, encoded=encoded)
         if sidecar is not None:
             _rename_spans(annotation, sidecar.record.get("spans"))
+            _restore_left_out(annotation, sidecar)
     if annotation.empty and not annotation.keep_if_empty:
         tally.add("empty", annotation.origin)
     draft.annotations.append(annotation)
@@ -286,6 +287,26 @@ def _apply_sidecar(sidecar: _Sidecar, draft: DocumentDraft, annotation: Annotati
                 annotation.stances.append(
                     StanceDraft(stance.get("target"), stance.get("value"), origin)  # type: ignore[arg-type]
                 )
+
+
+def _restore_left_out(annotation: AnnotationDraft, sidecar: _Sidecar) -> None:
+    """Spans our export could not write as ``T`` lines (line breaks only) come back from the
+    metadata, so the round trip stays lossless."""
+    left_out = sidecar.record.get("left_out")
+    if not isinstance(left_out, list):
+        return
+    for index, item in enumerate(left_out):
+        if not isinstance(item, dict):
+            continue
+        start, end, label = item.get("start"), item.get("end"), item.get("label")
+        if isinstance(start, int) and isinstance(end, int) and isinstance(label, str):
+            origin = Origin(sidecar.origin.file, sidecar.origin.line, f"left_out[{index}]")
+            span_id = item.get("id")
+            annotation.spans.append(
+                SpanDraft(
+                    start, end, label, origin, id=span_id if isinstance(span_id, str) else None
+                )
+            )
 
 
 def _rename_spans(annotation: AnnotationDraft, spans: object) -> None:

@@ -186,3 +186,6 @@ def test_a_span_of_line_breaks_only_has_no_fragment() -> None:
     )
     with archive([document]) as zipped:
         assert zipped.read("x/d.ann") == b""
+        metadata = [json.loads(line) for line in zipped.read(METADATA_NAME).splitlines()]
+    # brat cannot show it, but the export never drops it silently
+    assert metadata[0]["left_out"] == [{"id": "s", "start": 1, "end": 3, "label": "Claim"}]

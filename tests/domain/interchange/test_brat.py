@@ -431,6 +431,24 @@ def test_our_own_brat_export_reimports_losslessly_gold_ids_stances_and_encoded_n
     assert "discontinuous" in note.message
 
 
+def test_a_span_of_line_breaks_only_survives_the_brat_round_trip_through_the_metadata() -> None:
+    """brat cannot show it as a T line; the export lists it under left_out, and it comes back."""
+    from projects.domain.exports.records import ExportAnnotation, ExportDocument, ExportSpan
+    from tests.domain.exports.conftest import export_documents, write
+
+    spans = (ExportSpan("s1", 0, 4, "Claim", "Cars"), ExportSpan("s2", 4, 6, "Claim", "\n\n"))
+    document = ExportDocument(
+        external_id="d",
+        title="t",
+        text="Cars\n\nbuses.",
+        annotations=(ExportAnnotation("ann1", False, "submitted", spans),),
+    )
+    data, _ = write([document], "brat")
+    back = parse("export.zip", data)
+    [annotation] = export_documents(back)[0].annotations
+    assert [(s.id, s.start, s.end) for s in annotation.spans] == [("s1", 0, 4), ("s2", 4, 6)]
+
+
 def test_export_metadata_is_found_under_a_wrapping_folder_and_a_bad_line_is_refused() -> None:
     line = (
         '{"ann": "gold/doc%2F1.ann", "annotator": null, "gold": true, "id": "doc/1", '
