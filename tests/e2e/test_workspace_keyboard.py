@@ -173,7 +173,10 @@ def test_screenshots_of_the_empty_busy_and_help_views_at_two_sizes(
     reader.wait_for_selector('#ws[data-ready="true"]')
     assert "Read-only" in reader.inner_text(".ws-readonly")
     reader.keyboard.press("1")
-    assert "Read-only" in reader.inner_text("#ws-alert")
+    reader.wait_for_function(
+        "() => document.getElementById('ws-alert').textContent.includes('Read-only')",
+        timeout=5000,
+    )
     screenshot(reader, "workspace-read-only")
 
 

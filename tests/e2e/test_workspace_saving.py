@@ -59,7 +59,11 @@ def test_five_edits_made_offline_and_across_a_reload_all_reach_the_server_in_ord
     # a reload while still offline: the queue is restored from localStorage
     page.reload()
     page.wait_for_selector('#ws[data-ready="true"]')
-    assert page.inner_text("#ws-span-count") == "3"
+    # the restored queue is replayed onto the page just after it is ready: wait for it (a
+    # lost change would still fail here, after the timeout)
+    page.wait_for_function(
+        "() => document.getElementById('ws-span-count').textContent === '3'", timeout=5000
+    )
     page.locator("#ws-span-list button", has_text="United States").click()
     page.keyboard.press("s")
     page.keyboard.type("Chinese government")
