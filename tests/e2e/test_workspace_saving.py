@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from projects.models import AuditEvent
 from projects.permissions import project_access
 from projects.services import annotations as annotation_services
 
 from .conftest import screenshot
 from .workspace_helpers import (
     ARTICLE,
+    audit_trail,
     drag_select,
     make_setup,
     open_workspace,
@@ -78,11 +78,7 @@ def test_five_edits_made_offline_and_across_a_reload_all_reach_the_server_in_ord
     page.click("#ws-retry")
     settled(page, timeout=30000)
     annotation = own_annotation(doc, user)
-    events = list(
-        AuditEvent.objects.filter(document=doc, actor=user)
-        .order_by("id")
-        .values_list("action", "data")
-    )
+    events = audit_trail(doc, user)
     assert [action for action, _ in events] == [
         "span.create",
         "span.create",

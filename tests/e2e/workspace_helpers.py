@@ -8,7 +8,7 @@ from typing import Any
 
 from django.test import Client
 
-from projects.models import Annotation, Document, Project, Role
+from projects.models import Annotation, AuditEvent, Document, Project, Role
 from tests.factories import add_member, assign, make_documents, make_project, make_user
 
 # Accents (precomposed and combining), emoji with a ZWJ sequence, CJK: every span's stored
@@ -142,6 +142,16 @@ def highlighted_texts(page: Any) -> list[str]:
 
 def own_annotation(document: Document, user: Any) -> Annotation | None:
     return Annotation.objects.filter(document=document, annotator=user).first()
+
+
+def audit_trail(document: Document, user: Any) -> list[tuple[str, Any]]:
+    """(action, data) of every audit event ``user`` caused on ``document``, oldest first: what
+    reached the server, in the order it landed."""
+    return list(
+        AuditEvent.objects.filter(document=document, actor=user)
+        .order_by("id")
+        .values_list("action", "data")
+    )
 
 
 def stored_spans(document: Document, user: Any) -> list[tuple[int, int, str, str, dict[str, str]]]:

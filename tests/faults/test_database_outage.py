@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from django.db import connection, connections
 
-from projects.models import AuditEvent
 from tests.e2e.conftest import screenshot
 from tests.e2e.workspace_helpers import (
     ARTICLE,
+    audit_trail,
     drag_select,
     make_setup,
     open_workspace,
@@ -170,11 +170,7 @@ def annotate_through_an_outage(database_proxy: TcpProxy, web: WebServer, browser
     recovered_in = time.monotonic() - restored_at
     assert database_proxy.accepted > reconnects_before  # the web server reconnected
 
-    events = list(
-        AuditEvent.objects.filter(document=doc, actor=user)
-        .order_by("id")
-        .values_list("action", "data")
-    )
+    events = audit_trail(doc, user)
     assert [action for action, _ in events] == [
         "span.create",
         "span.create",
