@@ -22,7 +22,11 @@
 #                 instead of running the peers, e.g. an earlier doccano run on this machine
 #   DOCCANO_DATABASE_URL  run doccano on PostgreSQL (…?sslmode=disable; needs psycopg2-binary
 #                 in its venv); default its SQLite
-#   EXPORT_ROUNDS export rounds for ours: the app has no export yet, so 0 (step (d) skipped)  [0]
+#   EXPORT_ROUNDS export rounds (step (d)) for ours         [the harness default, 2]
+#   CELERY_BROKER_URL  broker of our Celery worker (exports are built by it), e.g.
+#                 redis://127.0.0.1:6379/15; default the app's own: kombu's filesystem
+#                 transport in the run's data folder, no server (as `make run`)
+#   WORKER_CONCURRENCY  our Celery worker's prefork children (= doccano's `task`)      [2]
 #   SCRATCH       scratch dir (harness copy, data dirs, logs)           [mktemp -d]
 #   OUT_DIR       where result JSON files are written                    [<repo>/bench/results]
 #   PORT          [8000]      WORKERS  [2*cores+1]
@@ -51,7 +55,8 @@ ANCHORS="$(cd "$ANCHORS" 2>/dev/null && pwd || echo "$ANCHORS")"
 BENCH_PY="${BENCH_PY:-$ANCHORS/bench-venv/bin/python}"
 APP_PY="${APP_PY:-$REPO/.venv/bin/python}"
 PEERS="${PEERS-doccano}"
-EXPORT_ROUNDS="${EXPORT_ROUNDS:-0}"
+EXPORT_ROUNDS="${EXPORT_ROUNDS:-}"
+WORKER_CONCURRENCY="${WORKER_CONCURRENCY:-2}"
 APP_REF="${APP_REF:-HEAD}"
 PORT="${PORT:-8000}"
 WORKERS="${WORKERS:-$(( $(nproc) * 2 + 1 ))}"
@@ -185,19 +190,27 @@ print('bench user', u.username, u.pk)"
       done < "$DATA/pyspy.pids"
       rm -f "$DATA/pyspy.pids"
     fi
-    if [[ -f "$DATA/web.pid" ]]; then
-      local pid; pid="$(cat "$DATA/web.pid")"
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-      kill -KILL "$pid" 2>/dev/null || true
-      rm -f "$DATA/web.pid"
-    fi
+    local f pid
+    for f in web worker; do
+      if [[ -f "$DATA/$f.pid" ]]; then
+        pid="$(cat "$DATA/$f.pid")"
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+        kill -KILL "$pid" 2>/dev/null || true
+        rm -f "$DATA/$f.pid"
+      fi
+    done
   }
   trap stop_ours EXIT
   "$(dirname "$APP_PY")/gunicorn" annotator.wsgi:application --bind "127.0.0.1:$PORT" \
     --workers "$WORKERS" --chdir "$APP_DIR" --log-level warning --timeout 300 \
     > "$DATA/web.log" 2>&1 &
   echo $! > "$DATA/web.pid"
+  # The Celery worker that builds exports (step (d)); same environment, so the same database,
+  # broker (CELERY_BROKER_URL, default the filesystem transport under VAR_DIR) and MEDIA_ROOT.
+  "$APP_PY" -m celery -A annotator worker --loglevel=WARNING --concurrency "$WORKER_CONCURRENCY" \
+    --pool=prefork --hostname="bench-peers-$STAMP@%h" > "$DATA/worker.log" 2>&1 &
+  echo $! > "$DATA/worker.pid"
   up=0
   for _ in $(seq 1 60); do
     if curl -fs --max-time 5 "http://127.0.0.1:$PORT/healthz" > /dev/null 2>&1; then up=1; break; fi
@@ -206,8 +219,13 @@ print('bench user', u.username, u.pk)"
   if [[ $up != 1 ]]; then
     echo "our app did not come up; see $DATA/web.log" >&2; tail -30 "$DATA/web.log" >&2; exit 3
   fi
+  if ! kill -0 "$(cat "$DATA/worker.pid")" 2>/dev/null; then
+    echo "our Celery worker did not start; see $DATA/worker.log" >&2
+    tail -30 "$DATA/worker.log" >&2; exit 3
+  fi
   sleep 2  # let every worker finish booting
-  echo "ours up ($DB): gunicorn master $(cat "$DATA/web.pid"), $WORKERS workers, data $DATA"
+  echo "ours up ($DB): gunicorn master $(cat "$DATA/web.pid"), $WORKERS workers," \
+    "celery worker $(cat "$DATA/worker.pid") (concurrency $WORKER_CONCURRENCY), data $DATA"
 
   if [[ "${PROFILE:-0}" == 1 ]]; then
     PYSPY="$(dirname "$BENCH_PY")/py-spy"
@@ -225,9 +243,11 @@ print('bench user', u.username, u.pk)"
   V_GU="gunicorn=$("$APP_PY" -c 'import importlib.metadata as m; print(m.version("gunicorn"))')"
   cd "$H"
   "$BENCH_PY" run_bench.py --system ours --base-url "http://127.0.0.1:$PORT" \
-    --server-pid "web=$DATA/web.pid" --db "$DB" --export-rounds "$EXPORT_ROUNDS" \
+    --server-pid "web=$DATA/web.pid" --server-pid "worker=$DATA/worker.pid" --db "$DB" \
+    ${EXPORT_ROUNDS:+--export-rounds "$EXPORT_ROUNDS"} \
     --version "ours=$rev" --version "$V_DJ" --version "$V_DRF" \
     --version "$V_GU ($WORKERS sync workers)" --version "settings=$DJANGO_SETTINGS_MODULE" \
+    --version "celery worker=concurrency $WORKER_CONCURRENCY, broker ${CELERY_BROKER_URL:-filesystem}" \
     --out "$OURS_OUT" "$@"
 )
 wait_quiet

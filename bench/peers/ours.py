@@ -17,9 +17,10 @@ User-facing paths used (API v1, token auth ``Authorization: Token <key>``):
            {start, end, label, client_id}                                -> 201 {"span", "version"}
   page     GET  /api/v1/projects/{p}/documents/{d}/annotation/?include=document
            (the caller's annotation with its spans plus the document text: one round trip)
-  export   not implemented by the app yet -> ``export`` raises ``ExportNotSupported``; the
-           harness records it as a (non-fatal) error for that round. ``compare.sh`` runs our app
-           with ``--export-rounds 0`` so step (d) is skipped instead (see README.md).
+  export   POST /api/v1/projects/{p}/exports/ {format: jsonl, annotations: all,
+           include_unfinished: true}                                      -> 202 {"id", "urls"}
+           a Celery worker builds the file; poll GET …/exports/{id}/ every 0.2 s (as the
+           doccano driver polls its task) until "done"; GET urls.download -> the JSONL file
 
 Offsets are Unicode code points, end-exclusive, in the API and in the workload alike, so the
 workload's offsets are sent unchanged.
@@ -34,10 +35,6 @@ import requests
 from workload import LABEL_COLORS, LABELS, SpanOp, Workload
 
 from .base import Driver, DriverError
-
-
-class ExportNotSupported(DriverError, NotImplementedError):
-    """Step (d) is not available in this version of the app."""
 
 
 class OursDriver(Driver):
@@ -181,7 +178,44 @@ class OursDriver(Driver):
 
     # ---- (d) export ---------------------------------------------------------------------------
     def export(self, deadline_s: float) -> dict:
-        raise ExportNotSupported(
-            "export is not implemented in this version of the app "
-            "(planned in a later issue); step (d) not measured"
+        """Every annotation, submitted or not (the bench never submits; doccano's driver asks
+        for ``exportApproved: False`` likewise), in our native JSONL."""
+        s = self.new_session()
+        r = s.post(
+            self.purl("exports/"),
+            json={"format": "jsonl", "annotations": "all", "include_unfinished": True},
+            timeout=self.timeout_s,
         )
+        export = self.check(r, 202).json()
+        status_url = self.base_url + export["urls"]["self"]
+
+        def done():
+            st = self.check(s.get(status_url, timeout=self.timeout_s)).json()
+            if st["status"] == "failed":
+                raise DriverError(f"export {st['id']} failed: {st.get('error')}")
+            return st if st["status"] == "done" else None
+
+        st = self.poll(done, deadline_s, 0.2)
+        r = self.check(s.get(self.base_url + st["urls"]["download"], timeout=deadline_s))
+        raw = r.content
+        n_docs = n_spans = bad_offsets = 0
+        for line in raw.decode("utf-8").splitlines():
+            if not line.strip():
+                continue
+            rec = json.loads(line)
+            n_docs += 1
+            text = rec["text"]
+            for ann in rec.get("annotations") or []:
+                for span in ann.get("spans") or []:
+                    n_spans += 1
+                    bad_offsets += text[span["start"] : span["end"]] != span["text"]
+        if bad_offsets:
+            self.notes.append(f"export: {bad_offsets} spans whose text != text[start:end]")
+        return {
+            "sync": False,
+            "mechanism": "Celery worker builds the file, polled, then file download (JSONL)",
+            "bytes": len(raw),
+            "n_docs": n_docs,
+            "n_spans": n_spans,
+            "sha256_header": r.headers.get("X-Export-SHA256", ""),
+        }

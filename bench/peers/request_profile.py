@@ -165,6 +165,7 @@ def main() -> None:
 
     def phase(name, calls, profile):
         lat = []
+        cpu0 = time.process_time()
         timer.sql_s = 0.0
         timer.sql_n = 0
         conn_s["open"] = conn_s["close"] = conn_s["commit"] = 0.0
@@ -185,11 +186,13 @@ def main() -> None:
                 prof.disable()
             lat.append(time.perf_counter() - t0)
             all_sql.append(list(timer.statements))
+        cpu = time.process_time() - cpu0
         n = len(lat)
         total = sum(lat)
         print(
             f"\n=== {name}: {n} requests, p50 {pct(lat, 50) * 1e3:.2f} ms, "
-            f"p95 {pct(lat, 95) * 1e3:.2f} ms, mean {statistics.fmean(lat) * 1e3:.2f} ms"
+            f"p95 {pct(lat, 95) * 1e3:.2f} ms, mean {statistics.fmean(lat) * 1e3:.2f} ms, "
+            f"CPU {cpu / n * 1e3:.2f} ms per request (process time: Python and in-process SQLite)"
         )
         print(
             f"  per request: SQL {timer.sql_n / n:.1f} statements, "
