@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from projects.models import Relation, Stance
+from tests.factories import demo_scheme
 
 from .conftest import SHOTS
 from .workspace_helpers import (
@@ -192,4 +193,49 @@ def test_deleting_a_span_takes_its_relations_and_undo_brings_all_back(
     page.keyboard.press("Control+z")
     settled(page)
     assert state(doc, user) == before
+    assert page.errors == []
+
+
+def test_attributes_named_with_spaces_get_ids_their_labels_and_lists_can_point_to(
+    live_server: Any, browser: Any
+) -> None:
+    scheme = demo_scheme()
+    scheme["span_attributes"] = [
+        {"name": "source type", "kind": "choice", "values": ["official", "expert"]},
+        {"name": "quoted by", "kind": "entity", "suggestions": ["Amnesty International"]},
+    ]
+    setup = make_setup([ARTICLE], scheme=scheme)
+    doc, user = setup.documents[0], setup.annotator
+    page = open_workspace(
+        signed_in(browser, live_server, user), workspace_url(live_server, setup.project, doc)
+    )
+    label(page, ARTICLE, CLAIM, "1")
+    # every id the card's ARIA and <label for> name exists, and none holds a space
+    missing = page.evaluate(
+        """() => [...document.querySelectorAll(
+                '#ws-card [aria-labelledby], #ws-card [aria-controls], #ws-doc [aria-labelledby]')]
+            .flatMap((el) => ['aria-labelledby', 'aria-controls']
+                .flatMap((a) => (el.getAttribute(a) || '').split(/\\s+/).filter(Boolean)))
+            .concat([...document.querySelectorAll('#ws-card label[for]')].map((l) => l.htmlFor))
+            .filter((id) => !document.getElementById(id) || /\\s/.test(id))"""
+    )
+    assert missing == []
+    group = page.get_by_role("group", name="source type")
+    assert group.count() == 1
+    # the keys reach both controls: "s" the values (a number picks), "q" the text field
+    page.keyboard.press("s")
+    page.keyboard.press("2")
+    settled(page)
+    assert stored_spans(doc, user)[0][4] == {"source type": "expert"}
+    assert group.get_by_role("button", name="expert").get_attribute("aria-pressed") == "true"
+    page.keyboard.press("q")
+    combobox = page.get_by_role("combobox", name="quoted by")
+    assert combobox.evaluate("(el) => el === document.activeElement")
+    page.keyboard.type("Amnesty")
+    page.keyboard.press("Enter")
+    settled(page)
+    assert stored_spans(doc, user)[0][4] == {
+        "source type": "expert",
+        "quoted by": "Amnesty International",
+    }
     assert page.errors == []

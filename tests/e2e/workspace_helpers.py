@@ -34,11 +34,13 @@ class Setup:
     documents: list[Document]
 
 
-def make_setup(texts: list[str], *, guidelines: str = "") -> Setup:
-    """A project with the demo scheme, a lead and two annotators; every document is assigned
-    to both annotators."""
+def make_setup(
+    texts: list[str], *, guidelines: str = "", scheme: dict[str, Any] | None = None
+) -> Setup:
+    """A project with the demo scheme (or ``scheme``), a lead and two annotators; every
+    document is assigned to both annotators."""
     lead = make_user("lead")
-    project = make_project(lead=lead, name="Alpha", guidelines=guidelines)
+    project = make_project(lead=lead, name="Alpha", guidelines=guidelines, scheme=scheme)
     annotator, annotator2 = make_user("ann1"), make_user("ann2")
     add_member(project, annotator, Role.ANNOTATOR)
     add_member(project, annotator2, Role.ANNOTATOR)

@@ -5,7 +5,7 @@
 import { request } from "../../site/api.js";
 import { Keymap, comboOf } from "./keymap.js";
 import { TextMap } from "./offsets.js";
-import { excerpt, Panel, renderHelp } from "./panel.js";
+import { attributeId, excerpt, Panel, renderHelp } from "./panel.js";
 import { Arcs, HINT_KEYS } from "./relations.js";
 import { labelColours, Painter } from "./render.js";
 import {
@@ -873,7 +873,9 @@ class Workspace {
   }
 
   openAttribute(name) {
-    const attribute = (this.scheme.span_attributes || []).find((a) => a.name === name);
+    const attributes = this.scheme.span_attributes || [];
+    const index = attributes.findIndex((a) => a.name === name);
+    const attribute = attributes[index];
     this.render();
     if (attribute?.kind === "choice") {
       const group = document.querySelector(`[data-choice="attr-${CSS.escape(name)}"]`);
@@ -881,7 +883,7 @@ class Workspace {
       button?.focus();
       this.announce(`${name}: ${(attribute.values || []).map((v, i) => `${i + 1} ${v}`).join(", ")}; 0 clears.`);
     } else {
-      document.getElementById(`ws-attr-${name}`)?.focus();
+      document.getElementById(attributeId(name, index))?.focus();
     }
   }
 

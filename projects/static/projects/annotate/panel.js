@@ -194,15 +194,26 @@ export class Combobox {
   }
 }
 
+/**
+ * The element id of a span attribute's control in the card: ``ws-attr-<name>`` while the
+ * name is a plain word, else ``ws-attr-<index>``. Names are free text in the scheme ("source
+ * type", "who?"), and ids go into ID lists (aria-labelledby, aria-controls) that a space
+ * splits; a plain word cannot contain "-" and never starts with a digit, so every id built
+ * from it with a "-" suffix stays distinct from every other attribute's.
+ */
+export function attributeId(name, index) {
+  return `ws-attr-${/^[A-Za-z][A-Za-z0-9_]*$/.test(name) ? name : index}`;
+}
+
 /** A group of values as toggle buttons: a click or (while focused) a number key picks one. */
-function choiceGroup({ key, name, values, current, keyHint, onPick, disabled }) {
+function choiceGroup({ key, id, name, values, current, keyHint, onPick, disabled }) {
   return h(
     "div",
     { class: "ws-field" },
-    h("span", { class: "ws-field-label", id: `${key}-label` }, name, keyHint ? h("kbd", {}, keyHint) : null),
+    h("span", { class: "ws-field-label", id: `${id}-label` }, name, keyHint ? h("kbd", {}, keyHint) : null),
     h(
       "div",
-      { role: "group", class: "ws-choice", "data-choice": key, "aria-labelledby": `${key}-label` },
+      { role: "group", class: "ws-choice", "data-choice": key, "aria-labelledby": `${id}-label` },
       values.map((value, i) =>
         h(
           "button",
@@ -327,13 +338,15 @@ export class Panel {
       ),
       h("blockquote", { class: "ws-quote" }, excerpt(this.spanText(span), 40, 400)),
     ];
-    for (const attribute of this.scheme.span_attributes || []) {
+    for (const [index, attribute] of (this.scheme.span_attributes || []).entries()) {
+      const id = attributeId(attribute.name, index);
       const keyHint = this.attributeKeys.get(attribute.name);
       const current = span.attributes[attribute.name] || "";
       if (attribute.kind === "choice") {
         parts.push(
           choiceGroup({
             key: `attr-${attribute.name}`,
+            id,
             name: attribute.name,
             values: attribute.values || [],
             current,
@@ -348,7 +361,7 @@ export class Panel {
         );
       } else {
         const combo = new Combobox({
-          id: `ws-attr-${attribute.name}`,
+          id,
           label: attribute.name,
           keyHint,
           value: current,
@@ -479,6 +492,7 @@ export class Panel {
           h("p", { class: "ws-target-name" }, t.name),
           choiceGroup({
             key: `doc-${t.id}`,
+            id: `ws-doc-${i}`,
             name: targets.length > 1 ? `Target ${i + 1}` : "Stance",
             values: this.scheme.stance_values || [],
             current: m.stances.get(Number(t.id)) || "",
