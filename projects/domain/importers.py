@@ -171,10 +171,13 @@ def parse_upload(
     documents = parser(context, data)
     if not context.problems and not documents:
         context.add("the file contains no documents", code="empty")
-    if not context.problems and options.annotator_map:
-        documents = _rename_annotators(context, documents)
+    if options.annotator_map:
+        renamed = _rename_annotators(context, [*documents, *context.flawed])
+        documents, flawed = renamed[: len(documents)], renamed[len(documents) :]
+    else:
+        flawed = context.flawed
     if context.problems:
-        raise ImportFailed(context.problems)
+        raise ImportFailed(context.problems, documents=[*documents, *flawed])
     if notes is not None:
         notes.extend(context.notes)
     return documents
@@ -263,6 +266,9 @@ class _Context:
     problems: list[Problem]
     options: ImportOptions = DEFAULT_OPTIONS
     notes: list[Problem] = field(default_factory=list)
+    #: documents with problems but a usable id, kept only so that the caller can add what the
+    #: database knows about them (id taken, annotator not a member) to the same report
+    flawed: list[DocumentIn] = field(default_factory=list)
 
     def add(
         self,
@@ -453,6 +459,18 @@ def _build_document(
 
     if problems:
         context.problems.extend(problems)
+        if not any(p.field == "id" for p in problems):
+            context.flawed.append(
+                DocumentIn(
+                    external_id=external_id,
+                    title=title,
+                    text=normalised.text if normalised else "",
+                    meta={},
+                    annotations=annotations,
+                    line=where.line,
+                    file=where.file,
+                )
+            )
         return None
     assert normalised is not None  # every path that leaves it None also reports a problem
     return DocumentIn(

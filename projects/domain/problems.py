@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["MAX_PROBLEMS", "ImportFailed", "Problem"]
 
@@ -55,10 +56,17 @@ class ImportFailed(Exception):
     """Raised with every problem found, so an import is all-or-nothing and fully explained."""
 
     problems: tuple[Problem, ...]
+    #: what could be read despite the problems: the caller adds the checks only it can make
+    #: (ids already stored, annotators who are members), so one attempt reports everything
+    documents: tuple[Any, ...]
+    #: True when the problems were cut at MAX_PROBLEMS
+    truncated: bool
 
-    def __init__(self, problems: Iterable[Problem]) -> None:
+    def __init__(self, problems: Iterable[Problem], documents: Iterable[Any] = ()) -> None:
         found = tuple(problems)
-        if len(found) > MAX_PROBLEMS:
+        self.documents = tuple(documents)
+        self.truncated = len(found) > MAX_PROBLEMS
+        if self.truncated:
             rest = len(found) - MAX_PROBLEMS
             found = (
                 *found[:MAX_PROBLEMS],

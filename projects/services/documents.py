@@ -120,32 +120,20 @@ def documents_import(
             notes=notes,
         )
     except ImportFailed as exc:
-        raise _import_failed(exc.problems) from None
+        # Add what only the database can tell about the documents that could be read, so one
+        # attempt lists every problem instead of revealing them a stage at a time.
+        problems = list(exc.problems)
+        if exc.documents and not exc.truncated:
+            problems += _database_checks(project, list(exc.documents), on_duplicate)[2]
+        raise _import_failed(ImportFailed(problems).problems) from None
 
-    existing = set(
-        Document.objects.filter(
-            project=project, external_id__in=[d.external_id for d in docs]
-        ).values_list("external_id", flat=True)
-    )
+    existing, members, problems = _database_checks(project, docs, on_duplicate)
+    if problems:
+        raise _import_failed(ImportFailed(problems).problems)
     result = ImportResult(notes=notes)
-    if existing and on_duplicate == "fail":
-        raise _import_failed(
-            [
-                Problem(
-                    f"a document with id '{d.external_id}' already exists in this project",
-                    file=d.file,
-                    line=d.line,
-                    field="id",
-                    code="duplicate",
-                )
-                for d in docs
-                if d.external_id in existing
-            ]
-        )
     result.skipped = [d.external_id for d in docs if d.external_id in existing]
     docs = [d for d in docs if d.external_id not in existing]
 
-    members = _annotators_by_name(project, docs)
     created = Document.objects.bulk_create(
         [
             Document(
@@ -189,8 +177,38 @@ def documents_import(
     return result
 
 
-def _annotators_by_name(project: Project, docs: list[DocumentIn]) -> dict[str, int]:
-    """Map the annotator names a file gives to members' user ids.
+def _database_checks(
+    project: Project, docs: list[DocumentIn], on_duplicate: OnDuplicate
+) -> tuple[set[str], dict[str, int], list[Problem]]:
+    """What the pure core cannot know: ids already in the project (an error, or skipped) and
+    whether the annotators the file names are members. Returns the ids already there, the
+    members by name and the problems."""
+    existing = set(
+        Document.objects.filter(
+            project=project, external_id__in=[d.external_id for d in docs]
+        ).values_list("external_id", flat=True)
+    )
+    problems = [
+        Problem(
+            f"a document with id '{d.external_id}' already exists in this project",
+            file=d.file,
+            line=d.line,
+            field="id",
+            code="duplicate",
+        )
+        for d in docs
+        if d.external_id in existing and on_duplicate == "fail"
+    ]
+    members, unknown = _annotators_by_name(
+        project, [d for d in docs if d.external_id not in existing]
+    )
+    return existing, members, problems + unknown
+
+
+def _annotators_by_name(
+    project: Project, docs: list[DocumentIn]
+) -> tuple[dict[str, int], list[Problem]]:
+    """Map the annotator names a file gives to members' user ids, and name the unknown ones.
 
     A name is a username; a name with an ``@`` that no username matches is an email (how Label
     Studio names its users), matched ignoring case. An unknown name is one problem however many
@@ -198,7 +216,7 @@ def _annotators_by_name(project: Project, docs: list[DocumentIn]) -> dict[str, i
     """
     names = {a.annotator for d in docs for a in d.annotations if a.annotator}
     if not names:
-        return {}
+        return {}, []
     members = list(
         Membership.objects.filter(project=project).values_list(
             "user__username", "user__email", "user_id"
@@ -246,8 +264,8 @@ def _annotators_by_name(project: Project, docs: list[DocumentIn]) -> dict[str, i
                 "first, or map the name to a member with annotator_map"
             )
             problems.append(replace(first, message=message))
-        raise _import_failed(problems)
-    return found
+        return found, problems
+    return found, []
 
 
 def _import_annotations(

@@ -96,6 +96,35 @@ def test_annotations_by_a_non_member_are_refused_and_nothing_is_imported(world: 
     assert count(world) == before
 
 
+def test_one_attempt_names_every_problem_not_one_stage_at_a_time(world: World) -> None:
+    """An unknown label used to hide an unknown annotator and a duplicate id in the same file
+    until the label was fixed; every problem now comes back in one answer."""
+    assert upload(world, "first.jsonl", jsonl(1)[0].encode()).status_code == 201
+    lines = [
+        jsonl(1)[0],  # n0 is already in the project
+        json.dumps(
+            {
+                "id": "x",
+                "text": "Some text here.",
+                "annotations": [
+                    {"annotator": "stranger", "spans": [{"start": 0, "end": 4, "label": "Nope"}]}
+                ],
+            }
+        ),
+    ]
+    before = snapshot(world.project)
+    r = upload(world, "mixed.jsonl", "\n".join(lines).encode())
+    assert r.status_code == 400
+    details = r.json()["error"]["details"]
+    assert [(d["line"], d["code"]) for d in details] == [
+        (2, "unknown_label"),
+        (1, "duplicate"),
+        (2, "unknown_user"),
+    ], details
+    assert "stranger" in details[2]["message"] and "'n0'" in details[1]["message"]
+    assert snapshot(world.project) == before
+
+
 def test_csv_puts_extra_columns_in_meta(world: World) -> None:
     data = 'id,title,text,outlet\nc1,First,"Line one\nline two",VOA\nc2,Second,Other text,AP\n'
     r = upload(world, "docs.csv", data.encode())

@@ -454,3 +454,28 @@ def test_documents_carry_file_and_line_for_the_service() -> None:
     [document] = parse_upload("f.jsonl", jsonl({"id": "a", "text": "A."}))
     assert isinstance(document, DocumentIn)
     assert (document.file, document.line) == ("f.jsonl", 1)
+
+
+def test_a_failed_import_still_hands_back_what_it_could_read(demo_scheme: SchemeSpec) -> None:
+    """The caller adds the database's checks (ids taken, annotators who are not members) to
+    the same report, so it needs the documents, including one whose span label is wrong, but
+    not one whose id is unusable."""
+    good = {"id": "ok", "text": "Fine text."}
+    flawed = {
+        "id": "bad-label",
+        "text": "Some text here.",
+        "annotations": [{"annotator": "ann", "spans": [{"start": 0, "end": 4, "label": "Nope"}]}],
+    }
+    no_id = {"text": "No id at all."}
+    with pytest.raises(ImportFailed) as caught:
+        parse_upload(
+            "three.jsonl",
+            b"\n".join(json.dumps(r).encode() for r in (good, flawed, no_id)),
+            scheme=demo_scheme,
+        )
+    assert [(d.external_id, d.line) for d in caught.value.documents] == [
+        ("ok", 1),
+        ("bad-label", 2),
+    ]
+    assert [a.annotator for a in caught.value.documents[1].annotations] == ["ann"]
+    assert not caught.value.truncated
