@@ -257,6 +257,12 @@ USE_TZ = True
 
 # --- Static and media files ---------------------------------------------------------------
 STATIC_URL = "static/"
+# Who may create projects (and so become their lead): "everyone" signed in, as in the quick
+# start, or "staff" only (Django's is_staff, set in the admin), for a shared team server.
+PROJECT_CREATORS = env("PROJECT_CREATORS", "everyone")
+if PROJECT_CREATORS not in ("everyone", "staff"):
+    raise ImproperlyConfigured(f"PROJECT_CREATORS={PROJECT_CREATORS!r}: use everyone or staff")
+
 STATICFILES_DIRS = [BASE_DIR / "annotator" / "static"]
 STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))

@@ -41,6 +41,12 @@ def test_production_start_up_fails_clearly_without_allowed_hosts() -> None:
     assert "ALLOWED_HOSTS is not set" in result.stderr
 
 
+def test_an_unknown_project_creators_value_is_named() -> None:
+    result = run_check(DEBUG="true", PROJECT_CREATORS="admins")
+    assert result.returncode != 0
+    assert "PROJECT_CREATORS='admins': use everyone or staff" in result.stderr
+
+
 def test_a_bad_boolean_is_named() -> None:
     result = run_check(DEBUG="maybe")
     assert result.returncode != 0

@@ -130,6 +130,7 @@ class ProjectListView(APIView):
 
     @extend_schema(request=s.ProjectIn, responses={201: s.ProjectOut}, tags=["projects"])
     def post(self, request: Request) -> Response:
+        project_services.ensure_may_create_projects(request.user)
         data = s.ProjectIn(data=request.data)
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Count
@@ -25,7 +26,7 @@ from projects.models import (
 from projects.models.query import only_row
 
 from .audit import audit_record
-from .errors import Conflict, NotFound, ValidationFailed
+from .errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 EMPTY_SCHEME: dict[str, Any] = {
     "name": "Scheme",
@@ -75,6 +76,21 @@ def _unique_slug(name: str, wanted: str | None) -> str:
 
 
 @transaction.atomic
+def may_create_projects(user: Any) -> bool:
+    """Whether this signed-in user may create a project (``PROJECT_CREATORS``). Only the API
+    and the pages ask: commands and the demo act for the operator."""
+    return settings.PROJECT_CREATORS == "everyone" or bool(user.is_staff or user.is_superuser)
+
+
+def ensure_may_create_projects(user: Any) -> None:
+    if not may_create_projects(user):
+        raise Forbidden(
+            "Only staff can create projects on this server (PROJECT_CREATORS=staff); ask an "
+            "administrator to create it and add you as its lead.",
+            code="project_creation_forbidden",
+        )
+
+
 def project_create(
     *,
     name: str,

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
@@ -38,12 +39,24 @@ BAR_ORDER = (AssignmentStatus.SUBMITTED, AssignmentStatus.SKIPPED, AssignmentSta
 @login_required
 def project_list(request: HttpRequest) -> HttpResponse:
     memberships = selectors.projects_of_user(request.user.pk)
-    return render(request, "projects/project_list.html", {"memberships": memberships})
+    return render(
+        request,
+        "projects/project_list.html",
+        {
+            "memberships": memberships,
+            "may_create": project_services.may_create_projects(request.user),
+        },
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def project_create(request: HttpRequest) -> HttpResponse:
+    if not project_services.may_create_projects(request.user):
+        raise PermissionDenied(
+            "Only staff can create projects on this server: ask an administrator to create it "
+            "and add you as its lead."
+        )
     form = ProjectCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -113,3 +113,36 @@ def test_an_all_digit_name_gets_a_slug_that_still_resolves(client: Any, world: A
     )
     assert response.status_code == 302
     assert client.get(response["Location"]).status_code == 200
+
+
+def test_with_project_creators_staff_only_staff_create_projects(
+    client: Any, world: Any, settings: Any
+) -> None:
+    """PROJECT_CREATORS=staff: the button is gone, the page and the API refuse with a reason,
+    nothing is created; staff still create."""
+    settings.PROJECT_CREATORS = "staff"
+    form = {"name": "Gamma", "slug": "", "annotators_per_document": 2, "scheme": "demo"}
+    client.force_login(world.outsider)
+    assert reverse("projects:create").encode() not in client.get("/").content
+    assert client.get(reverse("projects:create")).status_code == 403
+    refused = client.post(reverse("projects:create"), form)
+    assert refused.status_code == 403
+    assert b"Only staff can create projects" in refused.content
+    api = client.post("/api/v1/projects/", {"name": "Gamma"}, content_type="application/json")
+    assert api.status_code == 403
+    assert api.json()["error"]["code"] == "project_creation_forbidden"
+    assert not Project.objects.filter(name="Gamma").exists()
+
+    world.outsider.is_staff = True
+    world.outsider.save()
+    assert reverse("projects:create").encode() in client.get("/").content
+    assert client.post(reverse("projects:create"), form).status_code == 302
+    api = client.post("/api/v1/projects/", {"name": "Delta"}, content_type="application/json")
+    assert api.status_code == 201, api.content
+    assert Project.objects.filter(name__in=["Gamma", "Delta"]).count() == 2
+
+
+def test_by_default_everyone_signed_in_may_create_projects(client: Any, world: Any) -> None:
+    client.force_login(world.outsider)
+    assert reverse("projects:create").encode() in client.get("/").content
+    assert client.get(reverse("projects:create")).status_code == 200
