@@ -4,9 +4,11 @@ of every response the page gets."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from projects.permissions import project_access
 from projects.services import annotations as annotation_services
@@ -40,6 +42,40 @@ def status(page: Any) -> str:
     return page.get_attribute("#ws-save", "data-status")
 
 
+class Gate:
+    """The page's API requests through a switch: refused as by a dropped network ("abort"),
+    held unanswered ("hold", to look at the page while they are on their way), or let through
+    ("pass"). ``release`` answers the held ones as the new mode says."""
+
+    def __init__(self, page: Any, mode: str = "abort") -> None:
+        self.mode = mode
+        self.held: list[Any] = []
+        page.route(API, self._route)
+
+    def _route(self, route: Any) -> None:
+        if self.mode == "hold":
+            self.held.append(route)
+        elif self.mode == "abort":
+            route.abort()
+        else:
+            route.continue_()
+
+    def release(self, mode: str) -> None:
+        self.mode = mode
+        held, self.held = self.held, []
+        for route in held:
+            with contextlib.suppress(PlaywrightError):  # a page that has gone since
+                route.abort() if mode == "abort" else route.continue_()
+
+
+def not_ready_while_held(page: Any, gate: Any) -> None:
+    """The page is usable while a restored queue is on its way, but not "ready": that waits
+    for what became of the queue (the old order said ready before, and failed here)."""
+    page.wait_for_function("() => window.workspace?.sync?.status === 'saving'")
+    assert page.get_attribute("#ws", "data-ready") == "false"
+    assert page.get_attribute("#ws", "data-interactive") == "true"
+
+
 def test_five_edits_made_offline_and_across_a_reload_all_reach_the_server_in_order_once(
     live_server: Any, browser: Any
 ) -> None:
@@ -47,7 +83,7 @@ def test_five_edits_made_offline_and_across_a_reload_all_reach_the_server_in_ord
     doc, user = setup.documents[0], setup.annotator
     context = signed_in(browser, live_server, user)
     page = open_workspace(context, workspace_url(live_server, setup.project, doc))
-    page.route(API, lambda route: route.abort())
+    gate = Gate(page)
 
     label(page, "United States", "1")
     label(page, "Officials link the decision", "2")
@@ -57,13 +93,15 @@ def test_five_edits_made_offline_and_across_a_reload_all_reach_the_server_in_ord
     assert own_annotation(doc, user) is None  # nothing reached the server
 
     # a reload while still offline: the queue is restored from localStorage
+    gate.mode = "hold"
     page.reload()
+    not_ready_while_held(page, gate)
+    gate.release("abort")
     page.wait_for_selector('#ws[data-ready="true"]')
-    # the restored queue is replayed onto the page just after it is ready: wait for it (a
-    # lost change would still fail here, after the timeout)
-    page.wait_for_function(
-        "() => document.getElementById('ws-span-count').textContent === '3'", timeout=5000
-    )
+    # ready means the restored queue was tried: the page shows the work and says it is offline
+    assert page.inner_text("#ws-span-count") == "3"
+    assert status(page) == "offline"
+    assert "3 changes kept in this browser" in page.inner_text("#ws-save")
     page.locator("#ws-span-list button", has_text="United States").click()
     page.keyboard.press("s")
     page.keyboard.type("Chinese government")
@@ -104,6 +142,34 @@ def test_five_edits_made_offline_and_across_a_reload_all_reach_the_server_in_ord
         page.evaluate("() => Object.keys(localStorage).filter((k) => k.startsWith('annotate:v1:'))")
         == []
     )
+    assert page.errors == []
+
+
+def test_a_queue_restored_by_a_reload_is_saved_before_the_page_says_ready(
+    live_server: Any, browser: Any
+) -> None:
+    setup = make_setup([ARTICLE])
+    doc, user = setup.documents[0], setup.annotator
+    context = signed_in(browser, live_server, user)
+    page = open_workspace(context, workspace_url(live_server, setup.project, doc))
+    page.route(API, lambda route: route.abort())
+    gate = Gate(page)
+    label(page, "United States", "1")
+    label(page, "a grave mistake", "3")
+    page.wait_for_function("() => window.workspace.sync.status === 'offline'")
+    page.evaluate("() => window.workspace.sync.stop()")  # no retry before the reload
+
+    gate.mode = "hold"
+    page.reload()
+    not_ready_while_held(page, gate)
+    assert own_annotation(doc, user) is None
+    gate.release("pass")
+    page.wait_for_selector('#ws[data-ready="true"]')
+    assert status(page) == "saved"
+    assert page.evaluate("() => window.workspace.sync.pending") == 0
+    assert [s[3] for s in stored_spans(doc, user)] == ["United States", "a grave mistake"]
+    assert own_annotation(doc, user).version == 2
+    assert page.inner_text("#ws-span-count") == "2"
     assert page.errors == []
 
 
@@ -197,16 +263,18 @@ def test_changes_left_offline_on_one_document_are_sent_from_the_next_one(
     user = setup.annotator
     context = signed_in(browser, live_server, user)
     page = open_workspace(context, workspace_url(live_server, setup.project, first))
-    page.route(API, lambda route: route.abort())
+    gate = Gate(page)
     label(page, "United States", "1")
     page.wait_for_function("() => document.getElementById('ws-save').dataset.status === 'offline'")
+    gate.mode = "hold"
     page.keyboard.press("Shift+N")  # on to the next document, the change still queued
     page.wait_for_url(workspace_url(live_server, setup.project, second))
+    page.wait_for_function("() => window.workspace?.drains?.length === 1")
+    assert page.get_attribute("#ws", "data-ready") == "false"
+    gate.release("abort")
     page.wait_for_selector('#ws[data-ready="true"]')
-    page.wait_for_function(
-        "() => document.getElementById('ws-save-text')"
-        ".textContent.includes('from another document')"
-    )
+    # ready once the left queue was tried (and failed): the page says it is waiting
+    assert "1 from another document waiting" in page.inner_text("#ws-save-text")
     assert own_annotation(first, user) is None
     page.unroute(API)
     page.click("#ws-retry")

@@ -396,3 +396,42 @@ test("requests address spans, relations and stances by id, deletes carry the ver
     { reason: "Not English", version: 2 },
   ]);
 });
+
+test("attempted() waits for a restored queue to be saved", async () => {
+  const { server, sync } = setup();
+  sync.outbox.push([span("a", 0), span("b", 10)]);
+  sync.requeue();
+  assert.equal(sync.status, "saving");
+  const status = await sync.attempted();
+  assert.equal(status, "saved");
+  assert.equal(sync.pending, 0);
+  assert.deepEqual([...server.model.spans.keys()], ["a", "b"], "both on the server by then");
+});
+
+test("attempted() resolves at the first failure, showing offline, without waiting to retry", async () => {
+  const server = new FakeServer();
+  server.failures = ["network"];
+  let wake;
+  const { sync } = setup({ server });
+  sync._timer.sleep = () => new Promise((resolve) => (wake = resolve)); // a retry that never comes
+  sync.outbox.push([span("a", 0)]);
+  sync.requeue();
+  assert.equal(await sync.attempted(), "offline");
+  assert.equal(sync.pending, 1, "kept for the retry");
+  assert.equal(server.model.spans.size, 0);
+  wake();
+  await sync.flush();
+  assert.equal(server.model.spans.size, 1);
+});
+
+test("attempted() resolves at once when nothing was restored, and when signed out", async () => {
+  const { sync } = setup();
+  assert.equal(await sync.attempted(), "saved");
+  const blocked = setup();
+  blocked.server.failures = [403];
+  blocked.sync._timer.sleep = () => new Promise(() => {});
+  blocked.sync.outbox.push([span("a", 0)]);
+  blocked.sync.requeue();
+  assert.equal(await blocked.sync.attempted(), "blocked");
+  blocked.sync.stop();
+});

@@ -138,9 +138,22 @@ class Workspace {
     // focused before the first paint, so that the page is laid out once, not twice
     if (!window.location.hash) this.textEl.focus({ preventScroll: true });
     this.render("first");
-    document.getElementById("ws").dataset.ready = "true";
+    // Usable from here (keys, mouse, saving), offline too; "ready" waits for what a restored
+    // queue became (saved, or offline/retrying and shown as such), so that nobody reads the
+    // page in between: a status of "saving" that is about to turn into something else.
+    root.dataset.interactive = "true";
     performance.mark("ws:interactive");
+    this.restored().then(() => {
+      root.dataset.ready = "true";
+      performance.mark("ws:ready");
+    });
     (window.requestIdleCallback || setTimeout)(() => this.tokens.nextToken(0));
+  }
+
+  /** Resolves once every queue restored at load (this document's, others') has been tried. */
+  restored() {
+    const senders = [this.sync, ...(this.drains || [])].filter(Boolean);
+    return Promise.all(senders.map((sync) => sync.attempted()));
   }
 
   /** Words (Intl.Segmenter): made on first use, or when the page is idle after loading. */

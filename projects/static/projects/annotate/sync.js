@@ -20,6 +20,8 @@ const PREFIX = "annotate:v1:";
 // releases its queue at once instead (pagehide).
 const STALE_MS = 150000;
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000, 30000];
+// Statuses in which the sender waits for the server to come back before its next try.
+const STUCK = new Set(["offline", "retrying", "blocked"]);
 
 /** The localStorage key prefix of one annotation's outboxes (one per browser tab). */
 export function outboxPrefix({ project, document, user }) {
@@ -287,6 +289,7 @@ export class Sync {
     this.status = "saved";
     this.lastError = null;
     this.stopped = false;
+    this._waiters = [];
   }
 
   get pending() {
@@ -307,6 +310,7 @@ export class Sync {
     if (!this._running) {
       this._running = this._run().finally(() => {
         this._running = null;
+        this._settle();
       });
     }
     return this._running;
@@ -320,12 +324,35 @@ export class Sync {
   stop() {
     this.stopped = true;
     this._timer.wake();
+    this._settle();
+  }
+
+  /**
+   * Resolves (with the status) once what is queued has been tried: everything is saved, or
+   * the sender is waiting to retry (offline, server error, signed out) and says so. Never
+   * waits through a backoff, so it is bounded by one request's timeout.
+   */
+  attempted() {
+    if (this._attempted()) return Promise.resolve(this.status);
+    return new Promise((resolve) => this._waiters.push(resolve));
+  }
+
+  _attempted() {
+    return this.stopped || STUCK.has(this.status) || (!this.pending && !this._running);
+  }
+
+  _settle() {
+    if (!this._waiters.length || !this._attempted()) return;
+    const waiters = this._waiters;
+    this._waiters = [];
+    for (const resolve of waiters) resolve(this.status);
   }
 
   _setStatus(status, error = null) {
     this.status = status;
     this.lastError = error;
     this.onEvent({ type: "status", status, pending: this.pending, error });
+    this._settle();
   }
 
   async _backoff(status, error) {
