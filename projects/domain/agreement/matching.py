@@ -22,7 +22,7 @@ from itertools import accumulate
 
 from projects.domain.agreement.records import Extent
 
-__all__ = ["overlap_matching", "simple_overlaps"]
+__all__ = ["aligned_matching", "matching_size", "overlap_matching", "sorted_overlaps"]
 
 _Edge = tuple[int, int, int]  # (index in a, index in b, weight)
 
@@ -36,29 +36,65 @@ def overlap_matching(a: Sequence[Extent], b: Sequence[Extent]) -> list[tuple[int
     annotators gives the mirrored matching and every figure built on it is symmetric.
     """
     if sorted(b) < sorted(a):
-        return sorted((i, j) for j, i in _match(b, a))
-    return _match(a, b)
+        return sorted((i, j) for j, i in _match(b, a, _overlapping_pairs(b, a)))
+    return _match(a, b, _overlapping_pairs(a, b))
 
 
-def simple_overlaps(a: Sequence[Extent], b: Sequence[Extent]) -> list[tuple[int, int]] | None:
-    """The overlapping pairs ``(i, j)``, sorted, when no span overlaps two spans of the other
-    side; None otherwise.
+def sorted_overlaps(a: Sequence[Extent], b: Sequence[Extent]) -> list[_Edge]:
+    """Every overlapping ``(i, j, overlap)`` of two *sorted* lists of extents, sorted by ``(i, j)``.
 
-    In that case (the usual one) every overlapping pair is in the optimal matching, so this *is*
-    :func:`overlap_matching`; and because it holds for the whole graph it holds for every
-    sub-graph too (one label's spans), which lets a caller count per-label matches from these
-    pairs instead of matching each label again.
+    The same sweep as for unsorted input without the indirection through a sort order: a
+    comparison of two annotators computes these edges once and derives the alignment
+    (:func:`aligned_matching`) and every label's matching (:func:`matching_size`) from them.
     """
-    edges = _overlapping_pairs(a, b)
-    pairs = [(i, j) for i, j, _ in edges]
-    if len(pairs) == len({i for i, _ in pairs}) == len({j for _, j in pairs}):
-        pairs.sort()
-        return pairs
-    return None
+    size = len(b)
+    if not size or not a:
+        return []
+    reach = list(accumulate([end for _, end in b], max))
+    edges: list[_Edge] = []
+    low = 0
+    for i, (start, end) in enumerate(a):
+        while low < size and reach[low] <= start:
+            low += 1
+        for j in range(low, size):
+            b_start, b_end = b[j]
+            if b_start >= end:
+                break
+            if b_end > start:
+                edges.append((i, j, (end if end < b_end else b_end) - max(start, b_start)))
+    return edges
 
 
-def _match(a: Sequence[Extent], b: Sequence[Extent]) -> list[tuple[int, int]]:
-    edges = _overlapping_pairs(a, b)
+def aligned_matching(
+    a: Sequence[Extent], b: Sequence[Extent], edges: list[_Edge]
+) -> list[tuple[int, int]]:
+    """:func:`overlap_matching` of two sorted lists of distinct extents, from their
+    :func:`sorted_overlaps` ``edges``: the same pairs, tie-breaks included, without sweeping
+    again."""
+    if not edges:
+        return []
+    if b < a:
+        # _overlapping_pairs(b, a) lists the same edges ordered by (j, i).
+        mirrored = sorted([(j, i, w) for i, j, w in edges])
+        return sorted((i, j) for j, i in _match(b, a, mirrored))
+    return _match(a, b, edges)
+
+
+def matching_size(a: Sequence[Extent], b: Sequence[Extent], edges: list[_Edge]) -> int:
+    """How many pairs an optimal matching of ``edges`` (any subset of the overlaps of ``a`` and
+    ``b``, e.g. one label's) has.
+
+    The objective encodes (total overlap, identical pairs, pairs) lexicographically, so the size
+    of an optimum does not depend on tie-breaks, on the orientation, nor on the spans that have
+    no edge: this equals ``len(overlap_matching(a', b'))`` for the spans ``a'``, ``b'`` the edges
+    touch.
+    """
+    if len(edges) == len({i for i, _, _ in edges}) == len({j for _, j, _ in edges}):
+        return len(edges)
+    return len(_match(a, b, edges))
+
+
+def _match(a: Sequence[Extent], b: Sequence[Extent], edges: list[_Edge]) -> list[tuple[int, int]]:
     if not edges:
         return []
     pairs = [(i, j) for i, j, _ in edges]

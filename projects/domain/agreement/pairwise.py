@@ -27,7 +27,7 @@ from itertools import combinations
 from typing import ClassVar
 
 from projects.domain.agreement.coding import CodingAccumulator, CodingReport
-from projects.domain.agreement.matching import overlap_matching, simple_overlaps
+from projects.domain.agreement.matching import aligned_matching, matching_size, sorted_overlaps
 from projects.domain.agreement.records import AnnotatedDocument, Extent, Span
 from projects.domain.agreement.results import Measure, mean_of, ratio, undefined
 
@@ -159,15 +159,31 @@ class LabelConfusion:
 
 
 class _Annotation:
-    """One annotator's spans and relations on one document, indexed for the comparisons."""
+    """One annotator's spans and relations on one document, indexed for the comparisons.
 
-    __slots__ = ("at", "by_label", "extents", "labelled", "relations", "relations_unlabelled")
+    ``extents`` are the distinct extents in order; ``spans_at`` and ``labels`` run parallel to
+    them (``labels[i]`` is the label at ``extents[i]``, or a frozenset when several are stacked
+    there), so a comparison works on indices into ``extents`` rather than hashing extents.
+    """
+
+    __slots__ = (
+        "at",
+        "by_label",
+        "extents",
+        "labelled",
+        "labels",
+        "relations",
+        "relations_unlabelled",
+        "spans_at",
+    )
 
     def __init__(self) -> None:
         self.labelled: set[tuple[int, int, str]] = set()
         self.by_label: dict[str, list[Extent]] = {}
         self.at: dict[Extent, list[Span]] = {}
         self.extents: list[Extent] = []
+        self.spans_at: list[list[Span]] = []
+        self.labels: list[str | frozenset[str]] = []
         self.relations: set[tuple[Extent, Extent, str]] = set()
         self.relations_unlabelled: set[tuple[Extent, Extent]] = set()
 
@@ -180,9 +196,13 @@ class _Annotation:
         self.at.setdefault(span.extent, []).append(span)
 
     def finish(self) -> None:
-        self.extents = sorted(self.at)
-        for extents in self.by_label.values():
-            extents.sort()
+        at = self.at
+        self.extents = sorted(at)
+        self.spans_at = spans_at = [at[extent] for extent in self.extents]
+        self.labels = [
+            spans[0].label if len(spans) == 1 else frozenset(s.label for s in spans)
+            for spans in spans_at
+        ]
 
 
 def _by_annotator(document: AnnotatedDocument) -> dict[str, _Annotation]:
@@ -299,15 +319,18 @@ class PairwiseAccumulator:
             a, b = annotations[pair[0]], annotations[pair[1]]
             self._pooled.documents[pair] += 1
             self._relations.documents[pair] += 1
-            simple = simple_overlaps(a.extents, b.extents)
-            alignment = simple if simple is not None else overlap_matching(a.extents, b.extents)
-            aligned = [(a.extents[i], b.extents[j]) for i, j in alignment]
+            # The overlaps of the two annotations, found once: the alignment and every label's
+            # matching are drawn from them.
+            edges = sorted_overlaps(a.extents, b.extents)
+            alignment = aligned_matching(a.extents, b.extents, edges)
             if self.spans:
-                document_f1.append(self._add_span_f1(pair, a, b, aligned, simple is not None))
-            if self.relations:
+                document_f1.append(self._add_span_f1(pair, a, b, edges, alignment))
+            if self.relations and (a.relations or b.relations):
+                extents_a, extents_b = a.extents, b.extents
+                aligned = [(extents_a[i], extents_b[j]) for i, j in alignment]
                 self._add_relations(pair, a, b, aligned)
             if self.confusion or self.attributes:
-                self._add_aligned_labels(pair, a, b, aligned)
+                self._add_aligned_labels(pair, a, b, alignment)
         if self.relations:
             self._add_relation_items(annotations)
         if self.spans:
@@ -320,23 +343,31 @@ class PairwiseAccumulator:
         pair: Pair,
         a: _Annotation,
         b: _Annotation,
-        aligned: list[tuple[Extent, Extent]],
-        simple: bool,
+        edges: list[tuple[int, int, int]],
+        alignment: list[tuple[int, int]],
     ) -> Measure:
         pooled = self._pooled
         exact: Counter[str] = Counter(label for _, _, label in a.labelled & b.labelled)
-        overlap: Counter[str] = Counter()
-        if simple:
-            # No span overlaps two: each label's optimal matching is the aligned pairs that
-            # carry that label on both sides (see simple_overlaps), no need to match again.
-            for x, y in aligned:
-                for label in {s.label for s in a.at[x]} & {s.label for s in b.at[y]}:
-                    overlap[label] += 1
-        else:
-            for label, extents in a.by_label.items():
-                other = b.by_label.get(label)
-                if other:
-                    overlap[label] = len(overlap_matching(extents, other))
+        # Labelled overlap F1 matches each label's spans on their own. Their overlaps are the
+        # edges joining two spans of that label, so each label's matching is solved on its share
+        # of the edges (matching_size) instead of sweeping that label's spans again.
+        by_label: dict[str, list[tuple[int, int, int]]] = {}
+        labels_a, labels_b = a.labels, b.labels
+        for edge in edges:
+            label_a, label_b = labels_a[edge[0]], labels_b[edge[1]]
+            if type(label_a) is str and type(label_b) is str:
+                if label_a == label_b:
+                    shared = by_label.get(label_a)
+                    if shared is None:
+                        by_label[label_a] = [edge]
+                    else:
+                        shared.append(edge)
+            else:
+                for label in _label_set(label_a) & _label_set(label_b):
+                    by_label.setdefault(label, []).append(edge)
+        overlap: dict[str, int] = {
+            label: matching_size(a.extents, b.extents, shared) for label, shared in by_label.items()
+        }
         matched = first = second = 0
         for label, hit, n_a, n_b in _cells(exact, a.by_label, b.by_label):
             pooled.add("exact_labelled", pair, label, hit, n_a, n_b)
@@ -346,8 +377,9 @@ class PairwiseAccumulator:
         n_a, n_b = len(a.extents), len(b.extents)
         same = len(a.at.keys() & b.at.keys())
         pooled.add("exact_unlabelled", pair, None, same, n_a, n_b)
-        pooled.add("overlap_unlabelled", pair, None, len(aligned), n_a, n_b)
-        credit = sum(1.0 if x == y else 0.5 for x, y in aligned)
+        pooled.add("overlap_unlabelled", pair, None, len(alignment), n_a, n_b)
+        extents_a, extents_b = a.extents, b.extents
+        credit = sum(1.0 if extents_a[i] == extents_b[j] else 0.5 for i, j in alignment)
         pooled.add("partial_credit_unlabelled", pair, None, credit, n_a, n_b)
         return F1Counts(matched, first, second).f1
 
@@ -413,15 +445,12 @@ class PairwiseAccumulator:
             with_none[tuple(none)] += 1
 
     def _add_aligned_labels(
-        self, pair: Pair, a: _Annotation, b: _Annotation, aligned: list[tuple[Extent, Extent]]
+        self, pair: Pair, a: _Annotation, b: _Annotation, alignment: list[tuple[int, int]]
     ) -> None:
         matrix = self._confusion.setdefault(pair, Counter())
-        seen_a: set[Extent] = set()
-        seen_b: set[Extent] = set()
-        for x, y in aligned:
-            seen_a.add(x)
-            seen_b.add(y)
-            spans_a, spans_b = a.at[x], b.at[y]
+        spans_at_a, spans_at_b = a.spans_at, b.spans_at
+        for i, j in alignment:
+            spans_a, spans_b = spans_at_a[i], spans_at_b[j]
             if len(spans_a) != 1 or len(spans_b) != 1:
                 self._stacked += 1
                 continue
@@ -440,16 +469,21 @@ class PairwiseAccumulator:
                     if name not in span_a.attributes:
                         values[(pair, name, None, value)] += 1
         if self.confusion:
-            for extent, spans in a.at.items():
-                if extent not in seen_a:
-                    for span in spans:
-                        matrix[(span.label, None)] += 1
-                        self._unaligned += 1
-            for extent, spans in b.at.items():
-                if extent not in seen_b:
-                    for span in spans:
-                        matrix[(None, span.label)] += 1
-                        self._unaligned += 1
+            # Unaligned spans in the order they came (the matrix keeps first-seen order).
+            if len(alignment) < len(spans_at_a):
+                seen_a = {a.extents[i] for i, _ in alignment}
+                for extent, spans in a.at.items():
+                    if extent not in seen_a:
+                        for span in spans:
+                            matrix[(span.label, None)] += 1
+                            self._unaligned += 1
+            if len(alignment) < len(spans_at_b):
+                seen_b = {b.extents[j] for _, j in alignment}
+                for extent, spans in b.at.items():
+                    if extent not in seen_b:
+                        for span in spans:
+                            matrix[(None, span.label)] += 1
+                            self._unaligned += 1
 
     def span_report(self) -> SpanF1Report:
         pooled = self._pooled
@@ -504,6 +538,10 @@ class PairwiseAccumulator:
             accumulator = accumulators.setdefault(name, CodingAccumulator())
             accumulator.signatures[tuple(signature)] += count
         return {name: acc.report() for name, acc in sorted(accumulators.items())}
+
+
+def _label_set(labels: str | frozenset[str]) -> frozenset[str]:
+    return frozenset((labels,)) if isinstance(labels, str) else labels
 
 
 def _worst_first(entry: tuple[str, Measure]) -> tuple[bool, float, str]:
