@@ -10,6 +10,14 @@ document's records plus one chunk per query.
 The order is byte order of the external id (``COLLATE "C"`` on PostgreSQL, ``BINARY`` on SQLite),
 which is also Python's string order: that is what lets the streams be merged by comparing ids in
 Python, and what makes an export's document order the same on every database.
+
+On PostgreSQL, outside a transaction (a worker, the CLI), the same records come another way:
+one ``COPY (SELECT …) TO STDOUT`` on a connection of their own, PostgreSQL grouping each
+document's annotations, spans, relations and stances into one JSON value (``_copy_sql``). The
+server then works while Python writes (a ``COPY`` streams; a cursor waits for each fetch), the
+five streams need no merging, and the whole export reads one snapshot. Inside a transaction
+(a request, a test) a second connection would not see uncommitted rows, so the five streams
+serve there, and on SQLite. Both give the same records (tests/exports/test_copy_read.py).
 """
 
 from __future__ import annotations
@@ -129,6 +137,13 @@ def export_documents(project: Project, options: ExportOptions) -> Iterator[Expor
     Relations whose endpoints are not among the annotation's spans (a span deleted between two
     of the five queries) are left out, so a file never points at a span it does not contain.
     """
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        return _copied_documents(project, options)
+    return _streamed_documents(project, options)
+
+
+def _streamed_documents(project: Project, options: ExportOptions) -> Iterator[ExportDocument]:
+    """The five queries, each through a server-side cursor, merged here by external id."""
     conditions = _annotation_conditions(options)
     related = _annotation_conditions(options, prefix="annotation__")
     documents = (
@@ -277,6 +292,150 @@ def _stance_order(stance: ExportStance) -> str:
 
 def _annotation_order(annotation: ExportAnnotation) -> tuple[bool, str]:
     return (annotation.gold, annotation.annotator or "")
+
+
+# --- the COPY read (PostgreSQL) ---------------------------------------------------------------
+
+#: One row per document in byte order of its external id: the document's columns and its
+#: annotations as JSON, ``[[annotator, kind, status, spans, relations, stances], …]`` in the
+#: order ``export_documents`` promises (``COLLATE "C"`` is Python's string order), each of the
+#: three lists ordered the same way, or null when empty. The documents are sorted in a subquery
+#: of their own, so the per-document subqueries run as rows stream out rather than all before
+#: a sort; the outer ORDER BY costs nothing (the rows already come in that order) and makes
+#: the order a guarantee. Attributes travel as their JSON text: ``_attributes`` decodes each
+#: distinct text once.
+_COPY_QUERY = """
+SELECT o.external_id, o.title, o.text, o.meta::text, (
+    SELECT json_agg(json_build_array(
+        u.{username}, a.kind, a.status,
+        (SELECT json_agg(json_build_array(s.client_id, s.start, s."end", l.name,
+                                          s.attributes::text)
+                         ORDER BY s.start, s."end", l.name COLLATE "C", s.client_id COLLATE "C")
+         FROM {span} s JOIN {label} l ON l.id = s.label_id
+         WHERE s.annotation_id = a.id),
+        {relations},
+        {stances}
+    ) ORDER BY a.kind = %(gold)s, coalesce(u.{username}, '') COLLATE "C")
+    FROM {annotation} a LEFT JOIN {user} u ON u.id = a.annotator_id
+    WHERE a.document_id = o.id AND a.project_id = %(project)s AND a.deleted_at IS NULL{narrowing}
+)::text
+FROM (
+    SELECT d.id, d.external_id, d.title, d.text, d.meta FROM {document} d
+    WHERE d.project_id = %(project)s AND d.deleted_at IS NULL
+    ORDER BY d.external_id COLLATE "C"
+) o
+ORDER BY o.external_id COLLATE "C"
+"""
+_COPY_RELATIONS = """(SELECT json_agg(json_build_array(rs.client_id, rt.client_id, t.name)
+                 ORDER BY rs.client_id COLLATE "C", rt.client_id COLLATE "C", t.name COLLATE "C")
+         FROM {relation} r JOIN {span} rs ON rs.id = r.source_id
+         JOIN {span} rt ON rt.id = r.target_id JOIN {relation_type} t ON t.id = r.type_id
+         WHERE r.annotation_id = a.id)"""
+_COPY_STANCES = """(SELECT json_agg(json_build_array(st.name, x.value) ORDER BY st.name COLLATE "C")
+         FROM {stance} x JOIN {stance_target} st ON st.id = x.target_id
+         WHERE x.annotation_id = a.id)"""
+
+
+def copy_query(project: Project, options: ExportOptions) -> tuple[str, dict[str, Any]]:
+    """The SELECT the COPY read runs, with its parameters: the rows an export reads on
+    PostgreSQL (bench/exports.py times a plain COPY of the same query). The annotation filter
+    is ``_annotation_conditions`` in SQL."""
+    user = Annotation._meta.get_field("annotator").related_model
+    assert user is not None and not isinstance(user, str)
+    tables = {
+        name: connection.ops.quote_name(model._meta.db_table)
+        for name, model in (
+            ("document", Document),
+            ("annotation", Annotation),
+            ("span", Span),
+            ("label", Label),
+            ("relation", Relation),
+            ("relation_type", RelationType),
+            ("stance", Stance),
+            ("stance_target", StanceTarget),
+            ("user", user),
+        )
+    }
+    params: dict[str, Any] = {"project": project.pk, "gold": AnnotationKind.GOLD}
+    narrowing = ""
+    if not options.include_unfinished:
+        narrowing += " AND a.status = %(status)s"
+        params["status"] = AnnotationStatus.SUBMITTED
+    if options.annotations in ("gold", "merged"):
+        narrowing += " AND a.kind = %(kind)s"
+        params["kind"] = (
+            AnnotationKind.GOLD if options.annotations == "gold" else AnnotationKind.ANNOTATOR
+        )
+    query = _COPY_QUERY.format(
+        username=connection.ops.quote_name(user._meta.get_field("username").column),
+        relations=_COPY_RELATIONS.format(**tables) if options.relations else "NULL",
+        stances=_COPY_STANCES.format(**tables) if options.stances else "NULL",
+        narrowing=narrowing,
+        **tables,
+    )
+    return query, params
+
+
+def _copied_documents(project: Project, options: ExportOptions) -> Iterator[ExportDocument]:
+    return _assembled(_copy_rows(*copy_query(project, options)))
+
+
+def _copy_rows(query: str, params: Mapping[str, Any]) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``COPY (query) TO STDOUT``, on a connection of their own (a COPY holds its
+    connection until the last row, and the export writes its progress meanwhile), closed when
+    the stream ends or is dropped. Started by the first ``next``, like the cursors."""
+    import psycopg
+
+    with connection.Database.connect(**connection.get_connection_params(), autocommit=True) as raw:
+        # COPY takes no parameters: they are quoted into the statement by psycopg
+        statement = psycopg.ClientCursor(raw).mogrify(
+            f"COPY ({query}) TO STDOUT (FORMAT BINARY)", params
+        )
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            copy.set_types(["text"] * 5)
+            yield from copy.rows()
+
+
+def _assembled(rows: Iterator[tuple[Any, ...]]) -> Iterator[ExportDocument]:
+    """The COPY rows as records. The SQL has ordered everything already; what is left is
+    the same filtering ``_merged`` does (relations between the annotation's own spans)."""
+    loads = json.loads
+    gold_kind = AnnotationKind.GOLD
+    for external_id, title, text, meta_text, payload in rows:
+        annotations = []
+        for annotator, kind, status, span_rows, relation_rows, stance_rows in (
+            loads(payload) if payload else ()
+        ):
+            spans = tuple(
+                ExportSpan(client_id, start, end, label, text[start:end], _attributes(attributes))
+                for client_id, start, end, label, attributes in span_rows or ()
+            )
+            relations: tuple[ExportRelation, ...] = ()
+            if relation_rows:
+                ids = {span.id for span in spans}
+                relations = tuple(
+                    ExportRelation(source, target, rtype)
+                    for source, target, rtype in relation_rows
+                    if source in ids and target in ids
+                )
+            annotations.append(
+                ExportAnnotation(
+                    annotator,
+                    kind == gold_kind,
+                    status,
+                    spans,
+                    relations,
+                    tuple(ExportStance(target, value) for target, value in stance_rows or ()),
+                )
+            )
+        meta = loads(meta_text)
+        yield ExportDocument(
+            external_id,
+            title,
+            text,
+            meta if isinstance(meta, Mapping) else {},
+            tuple(annotations),
+        )
 
 
 def agreement_summary(project: Project) -> dict[str, Any]:
