@@ -12,6 +12,7 @@ import {
   modelFrom,
   newId,
   prepare,
+  relationChoices,
   Rules,
   spansInOrder,
 } from "../../projects/static/projects/annotate/state.js";
@@ -216,4 +217,22 @@ test("clones are independent", () => {
   c.stances.set(7, "favor");
   assert.equal(m.spans.get("c").attributes.source, undefined);
   assert.equal(m.stances.get(7), "neutral");
+});
+
+test("a drop offers the relation types the scheme allows between the two labels", () => {
+  const m = model();
+  apply(m, { kind: "span.create", span: { id: "k", start: 30, end: 40, label: "Critique", attributes: {} } });
+  // supports goes anywhere (but j -> c exists already); attacks only from a Critique
+  const fromCritique = relationChoices(m, rules, "k", "c");
+  assert.deepEqual(fromCritique.allowed.map((t) => t.name), ["supports", "attacks"]);
+  const fromClaim = relationChoices(m, rules, "c", "k");
+  assert.deepEqual(fromClaim.allowed.map((t) => t.name), ["supports"]);
+  assert.match(fromClaim.refused[0].problem, /cannot start at a Claim \(allowed: Critique\)/);
+  const existing = relationChoices(m, rules, "j", "c");
+  assert.deepEqual(existing.allowed, []);
+  assert.equal(
+    existing.problem,
+    "This “supports” relation exists already. A “attacks” relation cannot start at a Justification (allowed: Critique).",
+  );
+  assert.deepEqual(relationChoices(m, rules, "c", "c").allowed, [], "never a span to itself");
 });

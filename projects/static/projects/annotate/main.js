@@ -5,7 +5,7 @@
 import { request } from "../../site/api.js";
 import { Keymap, comboOf } from "./keymap.js";
 import { TextMap } from "./offsets.js";
-import { attributeId, excerpt, Panel, renderHelp } from "./panel.js";
+import { attributeId, excerpt, Panel, renderHelp, TypeChooser } from "./panel.js";
 import { Arcs, HINT_KEYS } from "./relations.js";
 import { labelColours, Painter } from "./render.js";
 import {
@@ -17,6 +17,7 @@ import {
   History,
   modelFrom,
   newId,
+  relationChoices,
   relationsOf,
   Rules,
   spansInOrder,
@@ -25,6 +26,9 @@ import { Outbox, orphanedElsewhere, outboxPrefix, Sync } from "./sync.js";
 import { Tokens } from "./tokens.js";
 
 performance.mark("ws:start");
+
+// How far (CSS pixels) a press on the selected span must move to become a dragged link.
+const DRAG_PX = 5;
 
 const STATUS_TEXT = {
   saved: () => "All changes saved",
@@ -94,6 +98,11 @@ class Workspace {
     this.linking = null;
     this.armed = null;
     this.lastClick = null;
+    // a press on the selected span (may become a dragged link), the link being dragged, and
+    // the relation type chooser at a drop point
+    this.press = null;
+    this.drag = null;
+    this.chooser = null;
     this.store = storage();
 
     if (this.map.cp.points !== data.document.length) {
@@ -542,12 +551,18 @@ class Workspace {
 
   linkTo(targetId) {
     const l = this.linking;
-    const relation = { id: newId("r"), from: l.from, to: targetId, type: l.type };
     this.linking = null;
-    if (this.commit([{ kind: "relation.create", relation }], `${l.type} relation`)) {
-      const to = this.local.spans.get(targetId);
+    this.relate(l.from, targetId, l.type);
+  }
+
+  /** Make a relation (the key's path and the mouse's): one undoable, saved step. */
+  relate(from, to, type) {
+    const relation = { id: newId("r"), from, to, type };
+    if (this.commit([{ kind: "relation.create", relation }], `${type} relation`)) {
+      const target = this.local.spans.get(to);
+      this.selected = from;
       this.selectedRelation = relation.id;
-      this.announce(`Linked: ${l.type} → ${to.label} “${excerpt(this.spanText(to))}”`);
+      this.announce(`Linked: ${type} → ${target.label} “${excerpt(this.spanText(target))}”`);
     }
     this.render();
   }
@@ -711,6 +726,12 @@ class Workspace {
     const t0 = performance.now();
     const focus = this.focusContext(e.target);
     if (focus === "dialog") return;
+    if (this.press || this.drag) {
+      // while the mouse drags a link, only Esc does something: it stops
+      e.preventDefault();
+      if (e.key === "Escape") this.cancelDrag();
+      return;
+    }
     const combo = comboOf(e);
     if (this.linking && focus !== "field" && this.linking.hints.has(combo)) {
       e.preventDefault();
@@ -1024,6 +1045,11 @@ class Workspace {
   // --- the mouse ----------------------------------------------------------------------------
 
   onMouseUp(e) {
+    if (this.press) {
+      if (this.drag) return this.finishDrag(e);
+      this.press = null;
+      return this.onClick(e); // a press on the selected span that did not move: a click
+    }
     if (!this.mouseDown) return;
     this.mouseDown = false;
     const native = window.getSelection();
@@ -1081,14 +1107,199 @@ class Workspace {
     this.selectSpan(here[i].id, { scroll: false });
   }
 
+  // --- the mouse: a link dragged from the selected span -------------------------------------
+  //
+  // A press on the selected span (no Alt, Shift or Ctrl) that moves a few pixels drags a link
+  // from it; released on another span, that is the relation's target: when one relation type
+  // fits the two labels it is made at once, when several do a chooser opens at the drop point,
+  // when none does the scheme's reason is shown. Released on no span or on the source, or Esc:
+  // nothing. A press that does not move is a click, as before. A press anywhere else selects
+  // text as ever (so text inside and across other spans is selected as before), and Alt makes
+  // a press on the selected span select text too. The relation goes through ``relate``: the
+  // same checks, undo step and outbox as the relation key's.
+
+  /** Whether the client point lies on ``span``'s painted line boxes (with a little slack). */
+  pointInSpan(span, x, y, origin = this.article.getBoundingClientRect()) {
+    const px = x - origin.left;
+    const py = y - origin.top;
+    return this.arcs
+      .rects(span, origin)
+      .some((b) => px >= b.x - 2 && px <= b.x + b.w + 2 && py >= b.y - 2 && py <= b.y + b.h + 2);
+  }
+
+  /** The innermost span under the client point, or null. */
+  spanAtPoint(x, y) {
+    const unit = this.unitAtPoint(x, y);
+    if (unit === null) return null;
+    const cp = this.map.cp.point(Math.min(unit, this.map.cp.units));
+    const origin = this.article.getBoundingClientRect();
+    let best = null;
+    for (const s of this.local.spans.values()) {
+      // the caret lands before or after the character under the pointer: one either side
+      if (s.start > cp + 1 || s.end < cp - 1) continue;
+      if (best && s.end - s.start >= best.end - best.start) continue;
+      if (this.pointInSpan(s, x, y, origin)) best = s;
+    }
+    return best;
+  }
+
+  /** A press on the selected span: take it (no text selection) as a possible link drag. */
+  pressSelected(e) {
+    if (!this.editable || this.linking || this.chooser || !this.selected) return false;
+    if (e.altKey || e.shiftKey || e.ctrlKey || e.metaKey) return false;
+    const span = this.local.spans.get(this.selected);
+    if (!span || !this.pointInSpan(span, e.clientX, e.clientY)) return false;
+    e.preventDefault();
+    this.press = { from: span.id, x: e.clientX, y: e.clientY };
+    this.focusText();
+    return true;
+  }
+
+  onMouseMove(e) {
+    if (this.press && !(e.buttons & 1)) return this.cancelDrag(false); // released elsewhere
+    if (this.press && !this.drag) {
+      if (Math.hypot(e.clientX - this.press.x, e.clientY - this.press.y) < DRAG_PX) return;
+      this.startDrag();
+    }
+    if (this.drag) {
+      this.drag.x = e.clientX;
+      this.drag.y = e.clientY;
+      return this.scheduleDrag();
+    }
+    if (this.selected && this.editable && this.textEl.contains(e.target)) this.scheduleHover(e.clientX, e.clientY);
+  }
+
+  /** The grab cursor over the selected span says that it can be dragged (at most once a frame). */
+  scheduleHover(x, y) {
+    this._hoverAt = [x, y];
+    if (this._hoverFrame) return;
+    this._hoverFrame = requestAnimationFrame(() => {
+      this._hoverFrame = 0;
+      const span = !this.linking && this.selected && this.local.spans.get(this.selected);
+      this.textEl.classList.toggle("ws-grab", Boolean(span) && this.pointInSpan(span, ...this._hoverAt));
+    });
+  }
+
+  startDrag() {
+    const from = this.local.spans.get(this.press.from);
+    this.drag = { from: from.id, to: null, x: this.press.x, y: this.press.y, state: "free", label: "", choices: null };
+    this.arcs.drag = this.drag;
+    document.getElementById("ws").classList.add("ws-dragging");
+    this.clearTextSelection();
+    this.announce(`Linking from ${from.label} “${excerpt(this.spanText(from))}”: release on the target span; Esc stops.`);
+  }
+
+  scheduleDrag() {
+    if (this._dragFrame) return;
+    this._dragFrame = requestAnimationFrame(() => {
+      this._dragFrame = 0;
+      this.updateDrag();
+    });
+  }
+
+  /** Follow the pointer: the span under it, what a drop there would do, the line to it. */
+  updateDrag() {
+    const d = this.drag;
+    if (!d) return;
+    const hit = this.spanAtPoint(d.x, d.y);
+    const to = hit && hit.id !== d.from ? hit.id : null;
+    if (to !== d.to) {
+      d.to = to;
+      d.choices = to ? relationChoices(this.local, this.rules, d.from, to) : null;
+      const allowed = d.choices ? d.choices.allowed : [];
+      d.state = !to ? "free" : allowed.length ? "ok" : "bad";
+      d.label = !to ? "" : allowed.length ? allowed.map((t) => t.name).join(" / ") : "not allowed";
+      document.getElementById("ws").classList.toggle("ws-drag-bad", d.state === "bad");
+      this.render("cursor");
+    }
+    this.arcs.drawDrag(this.local);
+    // near the top or bottom of the window the page scrolls, for targets out of view
+    const top = this.barBottom() + 32;
+    const bottom = window.innerHeight - 32;
+    const dy = d.y < top ? -Math.min(24, top - d.y) : d.y > bottom ? Math.min(24, d.y - bottom) : 0;
+    if (dy) {
+      window.scrollBy(0, dy);
+      this.scheduleDrag();
+    }
+  }
+
+  finishDrag(e) {
+    const d = this.drag;
+    d.x = e.clientX;
+    d.y = e.clientY;
+    this.updateDrag();
+    const choices = d.to ? d.choices : null;
+    this.endDrag({ keepLine: Boolean(choices && choices.allowed.length > 1) });
+    if (!choices) {
+      this.render();
+      return this.announce("Not linked: released on no other span.");
+    }
+    if (!choices.allowed.length) {
+      this.render();
+      this.announce(choices.problem, true);
+      return this.flash(choices.problem);
+    }
+    if (choices.allowed.length === 1) return this.relate(d.from, d.to, choices.allowed[0].name);
+    this.openChooser(d, choices.allowed, e.clientX, e.clientY);
+  }
+
+  endDrag({ keepLine = false } = {}) {
+    this.press = null;
+    this.drag = null;
+    if (!keepLine) this.arcs.drag = null;
+    document.getElementById("ws").classList.remove("ws-dragging", "ws-drag-bad");
+  }
+
+  cancelDrag(say = true) {
+    const dragged = Boolean(this.drag);
+    this.endDrag();
+    if (!dragged) return;
+    this.render();
+    if (say) this.announce("Linking stopped.");
+  }
+
+  /** Several relation types fit: ask at the drop point (the line stays drawn meanwhile). */
+  openChooser(d, types, x, y) {
+    const origin = this.article.getBoundingClientRect();
+    const from = this.local.spans.get(d.from);
+    const to = this.local.spans.get(d.to);
+    const close = () => {
+      this.chooser = null;
+      this.arcs.drag = null;
+      this.focusText();
+    };
+    this.chooser = new TypeChooser({
+      parent: this.article,
+      x: x - origin.left + 4,
+      y: y - origin.top + 16,
+      types,
+      styleOf: (type) => this.arcs.styleOf(type),
+      title: `Relation type from ${this.panel.spanName(from)} to ${this.panel.spanName(to)}`,
+      onPick: (type) => {
+        close();
+        this.relate(d.from, d.to, type);
+      },
+      onCancel: () => {
+        close();
+        this.render();
+        this.announce("Not linked.");
+      },
+    });
+    this.render();
+  }
+
   // --- wiring and painting ------------------------------------------------------------------
 
   wire() {
     document.addEventListener("keydown", (e) => this.onKey(e));
     this.textEl.addEventListener("mousedown", (e) => {
-      if (e.button === 0) this.mouseDown = true;
+      if (e.button !== 0 || this.pressSelected(e)) return;
+      this.mouseDown = true;
     });
     document.addEventListener("mouseup", (e) => this.onMouseUp(e));
+    document.addEventListener("mousemove", (e) => this.onMouseMove(e));
+    window.addEventListener("scroll", () => this.drag && this.scheduleDrag(), { passive: true });
+    window.addEventListener("blur", () => this.cancelDrag(false));
     this.textEl.addEventListener("focus", () => this.render("cursor"));
     this.textEl.addEventListener("blur", () => this.render("cursor"));
     document.getElementById("ws-help-open").addEventListener("click", () => this.toggleHelp());
@@ -1154,8 +1365,13 @@ class Workspace {
       selected: this.selected,
       cursor: textFocused ? this.cursor : null,
       candidates: this.linking ? this.linking.candidates : null,
-      target: this.linking ? this.linking.candidates[this.linking.index] : null,
+      target: this.linking
+        ? this.linking.candidates[this.linking.index]
+        : this.drag?.state === "ok"
+          ? this.drag.to
+          : null,
     };
+    if (!this.selected) this.textEl.classList.remove("ws-grab");
     this.painter.paint(this.local, view);
     if (what === "cursor") return;
     this.arcs.draw(this.local, {

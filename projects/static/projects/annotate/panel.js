@@ -1,5 +1,6 @@
 // The sidebar: the legend, the selected span's card (label, source with autocomplete, stance,
-// its relations), the document stance, and the span and relation lists. Everything is built
+// its relations), the document stance, and the span and relation lists; and the relation
+// type chooser shown where a dragged link is dropped. Everything is built
 // with DOM calls and textContent (never innerHTML), so text from the article, labels or
 // sources is always shown as text. Colours are set through CSSOM, which a strict CSP allows.
 
@@ -205,6 +206,94 @@ export function attributeId(name, index) {
   return `ws-attr-${/^[A-Za-z][A-Za-z0-9_]*$/.test(name) ? name : index}`;
 }
 
+/**
+ * The relation types to choose from where a dragged link was dropped (a menu at the drop
+ * point): ↑/↓ or Tab move, Enter or Space takes the focused type, a type's own key or its
+ * number takes that one, Esc or a press elsewhere cancels. Every key stays in the menu.
+ */
+export class TypeChooser {
+  constructor({ parent, x, y, types, styleOf, title, onPick, onCancel }) {
+    this.types = types;
+    this.onPick = onPick;
+    this.onCancel = onCancel;
+    this.items = types.map((t, i) =>
+      h(
+        "button",
+        {
+          type: "button",
+          role: "menuitem",
+          class: "ws-chooser-item",
+          tabindex: i === 0 ? "0" : "-1",
+          "data-type": t.name,
+          "aria-keyshortcuts": t.hotkey || String(i + 1),
+          onclick: () => this.pick(t),
+        },
+        h("span", { class: `ws-rel-key ${styleOf(t.name).cls}` }, `→ ${t.name}`),
+        h("kbd", {}, t.hotkey || String(i + 1)),
+      ),
+    );
+    this.root = h(
+      "div",
+      { class: "ws-chooser", role: "menu", "aria-label": title, onkeydown: (e) => this.key(e) },
+      h("p", { class: "ws-chooser-title", "aria-hidden": "true" }, "Relation type"),
+      this.items,
+      h("p", { class: "ws-chooser-hint", "aria-hidden": "true" }, "Enter or its key picks · Esc cancels"),
+    );
+    parent.appendChild(this.root);
+    // at the drop point, inside the article (CSSOM custom properties: allowed by the CSP)
+    const left = Math.max(4, Math.min(x, parent.clientWidth - this.root.offsetWidth - 4));
+    this.root.style.setProperty("--x", `${left}px`);
+    this.root.style.setProperty("--y", `${y}px`);
+    this._outside = (e) => {
+      if (!this.root.contains(e.target)) this.cancel();
+    };
+    document.addEventListener("mousedown", this._outside, true);
+    this.items[0].focus({ preventScroll: true });
+  }
+
+  key(e) {
+    e.stopPropagation();
+    const i = this.items.indexOf(document.activeElement);
+    const n = this.items.length;
+    const focus = (j) => {
+      this.items.forEach((b, k) => (b.tabIndex = k === j ? 0 : -1));
+      this.items[j].focus({ preventScroll: true });
+    };
+    const back = e.key === "ArrowUp" || e.key === "ArrowLeft" || (e.key === "Tab" && e.shiftKey);
+    const on = e.key === "ArrowDown" || e.key === "ArrowRight" || (e.key === "Tab" && !e.shiftKey);
+    if (e.ctrlKey || e.metaKey || e.altKey) {
+      // nothing else happens while the menu is open
+    } else if (on || back) {
+      focus(((i < 0 ? 0 : i) + (on ? 1 : -1) + n) % n);
+    } else if (e.key === "Home" || e.key === "End") {
+      focus(e.key === "Home" ? 0 : n - 1);
+    } else if (e.key === "Enter" || e.key === " ") {
+      if (i >= 0) this.pick(this.types[i]);
+    } else if (e.key === "Escape") {
+      this.cancel();
+    } else {
+      const type = this.types.find((t) => t.hotkey === e.key) || (/^[1-9]$/.test(e.key) ? this.types[Number(e.key) - 1] : null);
+      if (type) this.pick(type);
+    }
+    e.preventDefault();
+  }
+
+  close() {
+    document.removeEventListener("mousedown", this._outside, true);
+    this.root.remove();
+  }
+
+  pick(type) {
+    this.close();
+    this.onPick(type.name);
+  }
+
+  cancel() {
+    this.close();
+    this.onCancel();
+  }
+}
+
 /** A group of values as toggle buttons: a click or (while focused) a number key picks one. */
 function choiceGroup({ key, id, name, values, current, keyHint, onPick, disabled }) {
   return h(
@@ -403,6 +492,9 @@ export class Panel {
                 ),
               ),
             )
+          : null,
+        ws.editable && this.scheme.relation_types.length
+          ? h("p", { class: "ws-drag-hint small muted" }, "Or drag from the outlined span in the text onto its target.")
           : null,
       ),
     );
@@ -638,7 +730,10 @@ export function renderHelp(root, groups, clashes) {
       "p",
       { class: "small muted" },
       "Mouse: drag over text to select (hold Alt for exact characters), click a span to select it; " +
-        "press a label's key before selecting to label the next selection at once.",
+        "press a label's key before selecting to label the next selection at once. " +
+        "Drag from the selected span onto another span to link them: when one relation type fits it " +
+        "is made at once, when several do a menu asks (a type's key or Enter picks, Esc cancels). " +
+        "Hold Alt to select text inside the selected span instead.",
     ),
   );
 }

@@ -1,7 +1,8 @@
-// Arcs between related spans, the selected span's outline and link-mode hints, drawn in one
-// absolutely positioned SVG over the text. Positions come from Range.getClientRects() of each
-// span, relative to the article, so scrolling the page never needs a recomputation; rects are
-// cached per span and dropped on resize. Long articles draw only arcs near the viewport.
+// Arcs between related spans, the selected span's outline, link-mode hints and the link being
+// dragged with the mouse, drawn in one absolutely positioned SVG over the text. Positions come
+// from Range.getClientRects() of each span, relative to the article, so scrolling the page
+// never needs a recomputation; rects are cached per span and dropped on resize. Long articles
+// draw only arcs near the viewport.
 
 const SVG = "http://www.w3.org/2000/svg";
 // Colour and dash per relation type, in scheme order: colour-blind-safe and distinct in grey.
@@ -52,6 +53,8 @@ export class Arcs {
     sheet.replaceSync([...this.types.values()].map((t) => `.${t.cls} { --c: ${t.colour}; }`).join("\n"));
     document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
     this.enabled = true;
+    // a link being dragged with the mouse: {from, to (span ids), x, y (client), state, label}
+    this.drag = null;
     this._rects = new Map(); // span id -> {start, end, rects}
     this._frame = 0;
     this._last = null;
@@ -184,9 +187,64 @@ export class Arcs {
       const t = el("text", { x: b.x + 4, y: b.y - 2, "text-anchor": "middle" }, g);
       t.textContent = key;
     }
+    const drag = this.dragGroup(model, origin);
+    if (drag) out.appendChild(drag);
     this.svg.setAttribute("width", width);
     this.svg.setAttribute("height", height);
     this.svg.replaceChildren(out);
+  }
+
+  /** Redraw only the dragged link (on every pointer move): its own group, nothing else. */
+  drawDrag(model) {
+    const group = this.dragGroup(model, this.article.getBoundingClientRect());
+    const old = this.svg.querySelector(".ws-drag");
+    if (old) old.replaceWith(...(group ? [group] : []));
+    else if (group) this.svg.appendChild(group);
+  }
+
+  /**
+   * The link being dragged: a dashed arc from the source to the pointer, or to the span under
+   * it, outlined ("ok": a type fits, "bad": none does), with what a drop there would do.
+   */
+  dragGroup(model, origin) {
+    const d = this.drag;
+    const from = d && model.spans.get(d.from);
+    const a = from && this.rects(from, origin)[0];
+    if (!a) return null;
+    const g = el("g", { class: `ws-drag ${d.state || "free"}` });
+    const marker = el(
+      "marker",
+      { id: "ws-arrow-drag", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
+      el("defs", {}, g),
+    );
+    el("path", { d: "M0,0 L10,5 L0,10 z" }, marker);
+    const x1 = a.x + Math.min(a.w / 2, 24);
+    const y1 = a.y;
+    let x2 = d.x - origin.left;
+    let y2 = d.y - origin.top;
+    const to = d.to && model.spans.get(d.to);
+    if (to) {
+      const boxes = this.rects(to, origin);
+      for (const b of boxes) {
+        el("rect", { class: "ws-drag-target", x: b.x - 3, y: b.y - 2, width: b.w + 6, height: b.h + 4, rx: 3 }, g);
+      }
+      if (boxes[0]) {
+        x2 = boxes[0].x + Math.min(boxes[0].w / 2, 24);
+        y2 = boxes[0].y - 2;
+      }
+    }
+    const lift = Math.min(70, 16 + Math.abs(x2 - x1) * 0.08 + Math.abs(y2 - y1) * 0.04);
+    const apex = Math.min(y1, y2) - lift;
+    el(
+      "path",
+      { class: "ws-drag-line", d: `M${x1},${y1} C${x1},${apex} ${x2},${apex} ${x2},${y2}`, "marker-end": "url(#ws-arrow-drag)" },
+      g,
+    );
+    if (d.label) {
+      const t = el("text", { class: "ws-drag-label", x: x2 + 10, y: y2 - 6 }, g);
+      t.textContent = d.label;
+    }
+    return g;
   }
 
   /** Left edge of the text column, relative to the article: the margin holds the lanes. */

@@ -244,6 +244,23 @@ export function check(m, op, rules) {
   }
 }
 
+/**
+ * The relation types that may go from span ``from`` to span ``to`` in ``m`` now (scheme
+ * order), and for each other type why not: what a drop of one span on another offers, and
+ * the message it shows when nothing fits (the same words the relation key's path uses).
+ */
+export function relationChoices(m, rules, from, to) {
+  const allowed = [];
+  const refused = [];
+  for (const type of rules.scheme.relation_types) {
+    const relation = { id: "", from, to, type: type.name };
+    const problem = check(m, { kind: "relation.create", relation }, rules);
+    if (problem === null) allowed.push(type);
+    else refused.push({ type, problem });
+  }
+  return { allowed, refused, problem: refused.map((r) => r.problem).join(" ") };
+}
+
 /** A copy of ``op`` with the ``prev`` fields read from ``m`` (what undo needs). */
 export function prepare(m, op) {
   switch (op.kind) {
