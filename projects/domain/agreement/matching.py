@@ -17,6 +17,7 @@ solved exactly by a linear dynamic programme.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from itertools import accumulate
 
@@ -97,23 +98,24 @@ def matching_size(a: Sequence[Extent], b: Sequence[Extent], edges: list[_Edge]) 
 def _match(a: Sequence[Extent], b: Sequence[Extent], edges: list[_Edge]) -> list[tuple[int, int]]:
     if not edges:
         return []
-    pairs = [(i, j) for i, j, _ in edges]
-    if len(edges) == len({i for i, _ in pairs}) == len({j for _, j in pairs}):
+    degree_a = Counter([i for i, _, _ in edges])
+    degree_b = Counter([j for _, j, _ in edges])
+    if len(degree_a) == len(degree_b) == len(edges):
         # Every span overlaps at most one span of the other side (the usual case): nothing to
         # choose, every overlapping pair is matched.
-        pairs.sort()
-        return pairs
+        return sorted([(i, j) for i, j, _ in edges])
+    # An edge whose spans overlap nothing else is a cluster of its own, matched as it is; the
+    # other clusters keep their order and the order of their edges (tie-breaks depend on it).
+    result = [(i, j) for i, j, _ in edges if degree_a[i] == 1 and degree_b[j] == 1]
+    rest = [edge for edge in edges if degree_a[edge[0]] > 1 or degree_b[edge[1]] > 1]
     # Lexicographic objective in one integer: total overlap first, then pairs with identical
     # boundaries (so partial credit cannot depend on which optimum a tie-break happened to pick),
     # then the number of pairs.
     scale = len(a) + len(b) + 1
-    weighted = [(i, j, (overlap * scale + (a[i] == b[j])) * scale + 1) for i, j, overlap in edges]
-    result: list[tuple[int, int]] = []
-    for component in _components(weighted, len(a)):
-        nodes = {i for i, _, _ in component} | {-1 - j for _, j, _ in component}
-        if len(component) == 1:
-            result.append((component[0][0], component[0][1]))
-        elif len(component) == len(nodes) - 1:
+    weighted = [(i, j, (overlap * scale + (a[i] == b[j])) * scale + 1) for i, j, overlap in rest]
+    for component in _components(weighted, len(a), len(b)):
+        nodes = len({i for i, _, _ in component}) + len({j for _, j, _ in component})
+        if len(component) == nodes - 1:
             result.extend(_tree_matching(component))
         else:
             result.extend(_assignment_matching(component))
@@ -148,25 +150,29 @@ def _overlapping_pairs(a: Sequence[Extent], b: Sequence[Extent]) -> list[_Edge]:
     return edges
 
 
-def _components(edges: list[_Edge], size_a: int) -> list[list[_Edge]]:
-    """Split the bipartite overlap graph into connected components (union-find)."""
-    parent: dict[int, int] = {}
-
-    def find(node: int) -> int:
-        root = node
-        while parent.get(root, root) != root:
-            root = parent[root]
-        while parent.get(node, node) != root:
-            parent[node], node = root, parent[node]
-        return root
-
+def _components(edges: list[_Edge], size_a: int, size_b: int) -> list[list[_Edge]]:
+    """Split the bipartite overlap graph into connected components (union-find), in the order
+    of their first edge, each keeping its edges' order."""
+    parent = list(range(size_a + size_b))
     for i, j, _ in edges:
-        root_i, root_j = find(i), find(size_a + j)
-        if root_i != root_j:
-            parent[root_j] = root_i
+        x = i
+        while parent[x] != x:
+            parent[x] = x = parent[parent[x]]
+        y = size_a + j
+        while parent[y] != y:
+            parent[y] = y = parent[parent[y]]
+        if x != y:
+            parent[y] = x
     groups: dict[int, list[_Edge]] = {}
     for edge in edges:
-        groups.setdefault(find(edge[0]), []).append(edge)
+        x = edge[0]
+        while parent[x] != x:
+            x = parent[x]
+        group = groups.get(x)
+        if group is None:
+            groups[x] = [edge]
+        else:
+            group.append(edge)
     return list(groups.values())
 
 

@@ -32,9 +32,9 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, combinations
+from itertools import accumulate
 
-from projects.domain.agreement.records import AnnotatedDocument, Extent, Span
+from projects.domain.agreement.records import AnnotatedDocument, Extent
 from projects.domain.agreement.results import Measure, defined, undefined
 
 __all__ = [
@@ -111,57 +111,34 @@ def filter_same_label_overlaps(extents: Iterable[Extent]) -> tuple[list[Extent],
     return kept, dropped
 
 
-def _units_by_label(
-    spans: Sequence[Span], annotators: Sequence[str]
-) -> tuple[dict[str, dict[str, list[Extent]]], int]:
-    """label -> annotator -> filtered units (every present annotator, possibly with none)."""
-    raw: dict[str, dict[str, list[Extent]]] = {}
-    for span in spans:
-        raw.setdefault(span.label, {}).setdefault(span.annotator, []).append(span.extent)
-    dropped = 0
-    units: dict[str, dict[str, list[Extent]]] = {}
-    for label, by_annotator in raw.items():
-        units[label] = {}
-        for annotator in annotators:
-            kept, lost = filter_same_label_overlaps(by_annotator.get(annotator, ()))
-            units[label][annotator] = kept
-            dropped += lost
-    return units, dropped
+def _observed(first: Sequence[Extent], second: Sequence[Extent]) -> int:
+    """Sum of ``delta^2`` over intersecting segments of two annotators' filtered units (one order).
 
-
-def _segments(units: Sequence[Extent], length: int) -> list[tuple[int, int, bool]]:
-    """The continuum ``[0, length)`` cut into units (``True``) and the gaps between them."""
-    segments: list[tuple[int, int, bool]] = []
-    position = 0
-    for start, end in units:
-        if start > position:
-            segments.append((position, start, False))
-        segments.append((start, end, True))
-        position = end
-    if position < length:
-        segments.append((position, length, False))
-    return segments
-
-
-def _pair_disagreement(
-    first: list[tuple[int, int, bool]], second: list[tuple[int, int, bool]]
-) -> int:
-    """Sum of ``delta^2`` over intersecting segment pairs of two annotators (one order)."""
-    total = 0
-    p = q = 0
-    while p < len(first) and q < len(second):
-        b_g, e_g, unit_g = first[p]
-        b_h, e_h, unit_h = second[q]
-        if unit_g and unit_h:
-            total += (b_g - b_h) ** 2 + (e_g - e_h) ** 2
-        elif unit_g and b_g >= b_h and e_g <= e_h:
-            total += (e_g - b_g) ** 2
-        elif unit_h and b_h >= b_g and e_h <= e_g:
-            total += (e_h - b_h) ** 2
-        if e_g <= e_h:
-            p += 1
-        if e_h <= e_g:
-            q += 1
+    Only a unit meets a non-zero ``delta``: against each unit of the other side it intersects
+    (the squared boundary differences) or, when it intersects none, against the gap that then
+    contains it (its squared length); gaps against gaps, and a unit against a gap it only
+    partly covers, count 0. So it is enough to walk the units of both sides, never the gaps.
+    Both lists are in start order and free of overlaps (filtered), so their ends rise too.
+    """
+    total = sum((end - start) ** 2 for start, end in second)  # until a unit of first meets one
+    size = len(second)
+    low = 0
+    last = -1  # the last unit of second met: meetings come in index order, a unit can meet two
+    for start, end in first:
+        while low < size and second[low][1] <= start:
+            low += 1
+        k = low
+        while k < size:
+            other_start, other_end = second[k]
+            if other_start >= end:
+                break
+            total += (start - other_start) ** 2 + (end - other_end) ** 2
+            if k != last:
+                total -= (other_end - other_start) ** 2
+                last = k
+            k += 1
+        if k == low:
+            total += (end - start) ** 2
     return total
 
 
@@ -182,6 +159,24 @@ def _expected_numerator(units: Mapping[int, int], gaps: Mapping[int, int]) -> in
         in_gaps = totals[i] - (length - 1) * counts[i]
         own = (n_units - 1) * length * (length - 1) * (2 * length - 1) // 3
         numerator += how_many * (own + length * length * in_gaps)
+    return numerator
+
+
+def _expected_numerator_of(units: list[int], gaps: list[int]) -> int:
+    """:func:`_expected_numerator` of one document, from plain lists of lengths (a document has
+    few units and gaps, mostly of distinct lengths: counting them first costs more)."""
+    gaps.sort()
+    n_gaps = len(gaps)
+    # below[i]: total length of the i shortest gaps
+    below = list(accumulate(gaps, initial=0))
+    everything = below[-1]
+    n_units = len(units)
+    numerator = 0
+    for length in units:
+        i = bisect_left(gaps, length)
+        in_gaps = everything - below[i] - (length - 1) * (n_gaps - i)
+        own = (n_units - 1) * length * (length - 1) * (2 * length - 1) // 3
+        numerator += own + length * length * in_gaps
     return numerator
 
 
@@ -217,21 +212,6 @@ def _combine(
     return defined(1 - sum_observed / sum_expected, total_units), labels
 
 
-def _coverage(spans: Sequence[Span]) -> int:
-    """Code points covered by any span, summed over annotators (each annotator's union)."""
-    by_annotator: dict[str, list[Extent]] = {}
-    for span in spans:
-        by_annotator.setdefault(span.annotator, []).append(span.extent)
-    covered = 0
-    for extents in by_annotator.values():
-        reach = -1
-        for start, end in sorted(extents):
-            if end > reach:
-                covered += end - max(start, reach)
-                reach = end
-    return covered
-
-
 class UnitizingAccumulator:
     """Streams documents; computes each document's alpha_U and the concatenated corpus figure."""
 
@@ -253,10 +233,47 @@ class UnitizingAccumulator:
         length = document.text_length
         annotators = document.annotators
         m = len(annotators)
-        units, dropped = _units_by_label(document.spans, annotators)
-        covered = _coverage(document.spans)
+        raw: dict[str, dict[str, list[Extent]]] = {}
+        everything: dict[str, list[Extent]] = {}
+        for span in document.spans:
+            extent = (span.start, span.end)
+            by_annotator = raw.get(span.label)
+            if by_annotator is None:
+                by_annotator = raw[span.label] = {}
+            mine = by_annotator.get(span.annotator)
+            if mine is None:
+                by_annotator[span.annotator] = [extent]
+            else:
+                mine.append(extent)
+            mine = everything.get(span.annotator)
+            if mine is None:
+                everything[span.annotator] = [extent]
+            else:
+                mine.append(extent)
+        # coverage: code points covered by any span, each annotator's union
+        covered = 0
+        for extents in everything.values():
+            reach = -1
+            for start, end in sorted(extents):
+                if end > reach:
+                    covered += end - max(start, reach)
+                    reach = end
         coverage = covered / (m * length) if m and length else None
-        n_units = sum(len(u) for by in units.values() for u in by.values())
+        # label -> each present annotator's filtered units, in the order of ``annotators``
+        units: dict[str, list[list[Extent]]] = {}
+        dropped = n_units = 0
+        for label, by_annotator in raw.items():
+            lists = units[label] = []
+            for annotator in annotators:
+                extents = by_annotator.get(annotator)
+                if extents is None:
+                    lists.append([])
+                    continue
+                if len(extents) > 1:
+                    extents, lost = filter_same_label_overlaps(extents)
+                    dropped += lost
+                lists.append(extents)
+                n_units += len(extents)
         if m < 2:
             result = UnitizingResult(
                 undefined(_FEW_ANNOTATORS, n_units), {}, m, length, n_units, dropped, coverage
@@ -264,28 +281,56 @@ class UnitizingAccumulator:
             self.per_document.append(DocumentAlphaU(document.doc_id, result))
             return result
         per_label: dict[str, tuple[int, int, int, int]] = {}
-        for label, by_annotator in units.items():
-            segments = {a: _segments(by_annotator[a], length) for a in annotators}
-            observed = sum(
-                _pair_disagreement(segments[a], segments[b])
-                for a, b in combinations(annotators, 2)
-                if by_annotator[a] or by_annotator[b]
-            )
-            unit_lengths: dict[int, int] = {}
-            gap_lengths: dict[int, int] = {}
-            for pieces in segments.values():
-                for start, end, is_unit in pieces:
-                    lengths = unit_lengths if is_unit else gap_lengths
-                    lengths[end - start] = lengths.get(end - start, 0) + 1
-            squared = sum(n * size * (size - 1) for size, n in unit_lengths.items())
+        positions, gap_starts = self._position, self._gap_start
+        for label, lists in units.items():
+            observed = 0
+            for x in range(m - 1):
+                first = lists[x]
+                for y in range(x + 1, m):
+                    if first or lists[y]:
+                        observed += _observed(first, lists[y])
+            # Unit and gap lengths, of this document's continuum and of each annotator's
+            # concatenated one (where a leading gap joins the gap left open before).
+            unit_lengths: list[int] = []
+            gap_lengths: list[int] = []
+            corpus_gaps: list[int] = []
+            for annotator, extents in zip(annotators, lists, strict=True):
+                if not extents:
+                    if length:
+                        gap_lengths.append(length)
+                    continue
+                key = (annotator, label)
+                base = positions.get(annotator, 0)
+                start, position = extents[0]
+                unit_lengths.append(position - start)
+                if start:
+                    gap_lengths.append(start)
+                open_gap = base + start - gap_starts.get(key, 0)
+                if open_gap > 0:
+                    corpus_gaps.append(open_gap)
+                for start, end in extents[1:]:
+                    if start > position:
+                        gap_lengths.append(start - position)
+                        corpus_gaps.append(start - position)
+                    unit_lengths.append(end - start)
+                    position = end
+                if position < length:
+                    gap_lengths.append(length - position)
+                gap_starts[key] = base + position
+            squared = sum(size * (size - 1) for size in unit_lengths)
             per_label[label] = (
                 observed,
-                _expected_numerator(unit_lengths, gap_lengths),
+                _expected_numerator_of(unit_lengths, gap_lengths),
                 squared,
-                sum(unit_lengths.values()),
+                len(unit_lengths),
             )
             self._observed[label] += observed
-            self._add_to_corpus(label, by_annotator)
+            corpus_units = self._units.get(label)
+            if corpus_units is None:
+                corpus_units = self._units[label] = Counter()
+                self._gaps[label] = Counter()
+            corpus_units.update(unit_lengths)
+            self._gaps[label].update(corpus_gaps)
         alpha, labels = _combine(
             per_label, length=length, pair_norm=m * (m - 1) * length, rater_length=m * length
         )
@@ -298,23 +343,8 @@ class UnitizingAccumulator:
         self._dropped += dropped
         self._annotators.update(annotators)
         for annotator in annotators:
-            self._position[annotator] = self._position.get(annotator, 0) + length
+            positions[annotator] = positions.get(annotator, 0) + length
         return result
-
-    def _add_to_corpus(self, label: str, by_annotator: Mapping[str, list[Extent]]) -> None:
-        """Record units and the gaps they close on each annotator's concatenated continuum."""
-        unit_lengths = self._units.setdefault(label, Counter())
-        gap_lengths = self._gaps.setdefault(label, Counter())
-        for annotator, extents in by_annotator.items():
-            base = self._position.get(annotator, 0)
-            key = (annotator, label)
-            gap_start = self._gap_start.get(key, 0)
-            for start, end in extents:
-                if base + start > gap_start:
-                    gap_lengths[base + start - gap_start] += 1
-                unit_lengths[end - start] += 1
-                gap_start = base + end
-            self._gap_start[key] = gap_start
 
     def report(self) -> UnitizingReport:
         per_label: dict[str, tuple[int, int, int, int]] = {}

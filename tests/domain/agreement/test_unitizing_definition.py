@@ -107,3 +107,46 @@ def test_alpha_u_matches_the_formulas_of_the_design_document_transcribed_literal
         assert actual.value is None and actual.reason
     else:
         assert actual.value == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+def segment_walk(first: list[Segment], second: list[Segment]) -> int:
+    """D_o's sum for one ordered pair, walking every intersecting pair of segments."""
+    total = p = q = 0
+    while p < len(first) and q < len(second):
+        total += delta(first[p], second[q])
+        if first[p][1] <= second[q][1]:
+            p += 1
+        else:
+            q += 1
+    return total
+
+
+units_of = st.lists(st.tuples(st.integers(0, 39), st.integers(1, 12)), max_size=8).map(
+    lambda rows: filter_same_label_overlaps((s, min(40, s + n)) for s, n in rows)[0]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(units_of, units_of)
+def test_observed_disagreement_from_units_alone_equals_the_segment_walk(
+    first: list[tuple[int, int]], second: list[tuple[int, int]]
+) -> None:
+    """The accumulator walks units only (a unit meeting no unit lies in a gap); exact integers."""
+    from projects.domain.agreement.unitizing import _observed
+
+    walked = segment_walk(segments(first, 40), segments(second, 40))
+    assert _observed(first, second) == walked == _observed(second, first)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(1, 30), max_size=12), st.lists(st.integers(1, 30), max_size=12))
+def test_expected_numerator_from_length_lists_equals_the_histogram_form(
+    units: list[int], gaps: list[int]
+) -> None:
+    from collections import Counter
+
+    from projects.domain.agreement.unitizing import _expected_numerator, _expected_numerator_of
+
+    assert _expected_numerator_of(units, list(gaps)) == _expected_numerator(
+        Counter(units), Counter(gaps)
+    )
