@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import json
+from types import MappingProxyType
 
-from projects.domain.exports.records import ExportDocument
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from projects.domain.exports.jsonl import document_record
+from projects.domain.exports.records import (
+    ExportAnnotation,
+    ExportDocument,
+    ExportRelation,
+    ExportSpan,
+    ExportStance,
+)
 from projects.domain.importers import parse_upload
 
 from .conftest import DEMO_DIR, export_documents, unicode_document, write
@@ -91,3 +102,93 @@ def test_relations_and_stances_left_out_are_absent_not_empty() -> None:
         assert "relations" not in annotation and "stances" not in annotation
     # ...and such a file still imports.
     assert parse_upload("export.jsonl", data)
+
+
+# --- the writer is document_record through json, byte for byte ---------------------------------
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats()
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+_attributes = st.dictionaries(st.text(max_size=8), _json_values, max_size=3) | st.dictionaries(
+    st.sampled_from(["source", "stance"]), st.text(max_size=8), max_size=2
+)
+
+
+@st.composite
+def _documents(draw: st.DrawFn) -> ExportDocument:
+    text = draw(st.text(min_size=1, max_size=40))
+    # the selector shares one mapping between spans with the same attributes: so do these
+    shared = draw(st.lists(_attributes.map(MappingProxyType), min_size=1, max_size=3))
+    annotations = []
+    for number in range(draw(st.integers(min_value=0, max_value=3))):
+        spans = []
+        for index in range(draw(st.integers(min_value=0, max_value=4))):
+            start = draw(st.integers(min_value=0, max_value=len(text) - 1))
+            end = draw(st.integers(min_value=start + 1, max_value=len(text)))
+            attributes = draw(st.sampled_from(shared) | _attributes)
+            spans.append(
+                ExportSpan(
+                    f"s{index}", start, end, draw(st.text(max_size=6)), text[start:end], attributes
+                )
+            )
+        ids = [s.id for s in spans] or ["s0"]
+        relations = tuple(
+            ExportRelation(draw(st.sampled_from(ids)), draw(st.sampled_from(ids)), t)
+            for t in draw(st.lists(st.text(max_size=6), max_size=2))
+        )
+        stances = tuple(
+            ExportStance(t, v)
+            for t, v in draw(
+                st.dictionaries(st.text(max_size=6), st.text(max_size=6), max_size=2)
+            ).items()
+        )
+        gold = number == 2
+        annotations.append(
+            ExportAnnotation(
+                None if gold else draw(st.text(max_size=6)),
+                gold,
+                draw(st.sampled_from(["submitted", "in_progress"])),
+                tuple(spans),
+                relations,
+                stances,
+            )
+        )
+    return ExportDocument(
+        draw(st.text(max_size=10)),
+        draw(st.text(max_size=10)),
+        text,
+        draw(st.dictionaries(st.text(max_size=5), _json_values, max_size=4)),
+        tuple(annotations),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    documents=st.lists(_documents(), max_size=3),
+    relations=st.booleans(),
+    stances=st.booleans(),
+)
+def test_every_line_is_the_document_record_through_json(
+    documents: list[ExportDocument], relations: bool, stances: bool
+) -> None:
+    """Any text (control characters, U+2028, astral planes), integers past 64 bits, floats
+    (written by json however they are spelled), shared and nested attributes."""
+    data, _ = write(documents, "jsonl", relations=relations, stances=stances)
+    expected = "".join(
+        json.dumps(
+            document_record(document, relations=relations, stances=stances),
+            ensure_ascii=False,
+            separators=(", ", ": "),
+        )
+        + "\n"
+        for document in documents
+    )
+    assert data == expected.encode("utf-8")
