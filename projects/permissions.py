@@ -67,10 +67,17 @@ def project_access(
     )
     if membership is None:
         raise Http404("No such project.")
-    role = Role(membership.role)
+    role = checked_role(membership.role, allow)
+    return ProjectAccess(project=membership.project, role=role, user_id=user.pk)
+
+
+def checked_role(raw: str, allow: frozenset[Role]) -> Role:
+    """The member's role, or 403 when it may not do this (shared with the one-query
+    project-and-document lookup of the annotation endpoints, ``selectors.document_access``)."""
+    role = Role(raw)
     if role not in allow:
         allowed = ", ".join(sorted(r.value for r in allow))
         raise PermissionDenied(
             f"Your role in this project ({role.value}) cannot do this; it needs: {allowed}."
         )
-    return ProjectAccess(project=membership.project, role=role, user_id=user.pk)
+    return role

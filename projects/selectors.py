@@ -16,8 +16,9 @@ from itertools import groupby
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
-from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -25,6 +26,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from .domain import agreement
 from .domain.agreement.serialize import to_jsonable
+from .ids import as_id
 from .models import (
     Annotation,
     AnnotationKind,
@@ -37,12 +39,14 @@ from .models import (
     Project,
     Relation,
     RelationType,
+    Role,
     Span,
     Stance,
     StanceTarget,
 )
+from .models.prepared import Prepared, columns, instance
 from .models.query import only_row
-from .permissions import ProjectAccess
+from .permissions import ProjectAccess, checked_role, project_access
 
 
 def projects_of_user(user_id: int) -> QuerySet[Membership]:
@@ -178,6 +182,74 @@ def document_get(access: ProjectAccess, document_id: int | str) -> Document:
     return documents_for(access).get(pk=pk)
 
 
+def _document_access_query(with_text: bool) -> Prepared:
+    skip = () if with_text else ("text",)
+
+    def build(document: int, project: int, user: int) -> QuerySet[Document]:
+        return (
+            Document.objects.filter(
+                pk=document,
+                project_id=project,
+                project__deleted_at__isnull=True,
+                project__memberships__user_id=user,
+            )
+            .annotate(
+                member_role=F("project__memberships__role"),
+                assigned=Exists(
+                    Assignment.objects.filter(document_id=OuterRef("pk"), annotator_id=user)
+                ),
+            )
+            .order_by()
+            .values_list(
+                "member_role",
+                "assigned",
+                *columns(Document, skip=skip),
+                *columns(Project, "project__"),
+            )[:1]
+        )
+
+    return Prepared(build, document=0, project=0, user=0)
+
+
+_DOCUMENT_ACCESS = {True: _document_access_query(True), False: _document_access_query(False)}
+
+
+def document_access(
+    user: AbstractBaseUser | AnonymousUser,
+    project_ref: int | str,
+    document_id: int | str,
+    *,
+    allow: frozenset[Role],
+    with_text: bool = True,
+) -> tuple[ProjectAccess, Document]:
+    """``project_access`` and ``document_get`` in one query: the membership, its project and
+    the document, with whether the caller is assigned to it.
+
+    Every annotation request (each span saved, each page loaded) starts here, so it is one
+    round trip instead of two, and its SQL is built once per process. When the row is not
+    there (not a member, project or document gone, not assigned) or the project is named by
+    its slug, the two separate lookups run to give exactly their answers (404 or 403, in
+    their order).
+    """
+    project_id = as_id(project_ref)
+    try:
+        pk = int(document_id)
+    except (TypeError, ValueError):
+        pk = None
+    if user.is_authenticated and pk is not None and project_id is not None:
+        skip = () if with_text else ("text",)
+        rows = _DOCUMENT_ACCESS[with_text](document=pk, project=project_id, user=user.pk)
+        if rows and (rows[0][1] or rows[0][0] != Role.ANNOTATOR):
+            member_role, _assigned, *values = rows[0]
+            n = len(values) - len(Project._meta.concrete_fields)
+            document = instance(Document, values[:n], skip)
+            document.project = instance(Project, values[n:])
+            role = checked_role(member_role, allow)
+            return ProjectAccess(project=document.project, role=role, user_id=user.pk), document
+    access = project_access(user, project_ref, allow=allow)
+    return access, document_get(access, pk if pk is not None else document_id)
+
+
 # --- annotations --------------------------------------------------------------------------
 
 
@@ -257,59 +329,100 @@ def empty_annotation_payload(document: Document, annotator: str) -> dict[str, An
     }
 
 
+_HEAD_AND_SPAN_COLUMNS = (
+    "pk",
+    "annotator__username",
+    "kind",
+    "status",
+    "version",
+    "skip_reason",
+    "submitted_at",
+    "updated_at",
+    "spans__client_id",
+    "spans__start",
+    "spans__end",
+    "spans__label__name",
+    "spans__attributes",
+)
+_HEAD_AND_SPAN_ORDER = (
+    "kind",
+    "annotator__username",
+    "pk",
+    "spans__start",
+    "spans__end",
+    "spans__pk",
+)
+_RELATION_COLUMNS = (
+    "annotation_id",
+    "client_id",
+    "source__client_id",
+    "target__client_id",
+    "type__name",
+)
+_STANCE_COLUMNS = ("annotation_id", "target_id", "target__name", "value")
+_STANCE_ORDER = ("annotation_id", "target__position", "target_id")
+
+
 def annotation_payloads(
     annotations: QuerySet[Annotation], document: Document
 ) -> list[dict[str, Any]]:
     """Annotations of one document with their spans (each with its text), relations and
-    stances: four queries of plain rows whatever their number, no model instances. This is
-    the annotation page's read path, so it is kept lean."""
-    heads = list(
-        annotations.order_by("kind", "annotator__username", "pk").values_list(
-            "pk",
-            "annotator__username",
-            "kind",
-            "status",
-            "version",
-            "skip_reason",
-            "submitted_at",
-            "updated_at",
-        )
-    )
+    stances: three queries of plain rows whatever their number, no model instances. The
+    annotations come with their spans in one query (an outer join: a row per span)."""
+    rows = annotations.order_by(*_HEAD_AND_SPAN_ORDER).values_list(*_HEAD_AND_SPAN_COLUMNS)
+    heads, spans = _heads_and_spans(rows, document.text)
     if not heads:
         return []
     ids = [h[0] for h in heads]
-    text = document.text
-    spans: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for ann, cid, start, end, label, attributes in (
-        Span.objects.filter(annotation_id__in=ids)
-        .order_by("annotation_id", "start", "end", "pk")
-        .values_list("annotation_id", "client_id", "start", "end", "label__name", "attributes")
-    ):
-        spans[ann].append(
-            {
-                "id": cid,
-                "start": start,
-                "end": end,
-                "label": label,
-                "text": text[start:end],
-                "attributes": attributes,
-            }
-        )
-    relations: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for ann, cid, source, target, rtype in (
+    relation_rows = (
         Relation.objects.filter(annotation_id__in=ids)
         .order_by("annotation_id", "pk")
-        .values_list(
-            "annotation_id", "client_id", "source__client_id", "target__client_id", "type__name"
-        )
-    ):
+        .values_list(*_RELATION_COLUMNS)
+    )
+    stance_rows = (
+        Stance.objects.filter(annotation_id__in=ids)
+        .order_by(*_STANCE_ORDER)
+        .values_list(*_STANCE_COLUMNS)
+    )
+    return _assemble(document, heads, spans, relation_rows, stance_rows)
+
+
+def _heads_and_spans(
+    rows: Iterable[tuple[Any, ...]], text: str
+) -> tuple[list[tuple[Any, ...]], dict[int, list[dict[str, Any]]]]:
+    heads: list[tuple[Any, ...]] = []
+    spans: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        pk = row[0]
+        if not heads or heads[-1][0] != pk:
+            heads.append(row[:8])
+        cid, start, end, label, attributes = row[8:]
+        if cid is not None:  # None: an annotation without spans (the outer join's one row)
+            spans[pk].append(
+                {
+                    "id": cid,
+                    "start": start,
+                    "end": end,
+                    "label": label,
+                    "text": text[start:end],
+                    "attributes": attributes,
+                }
+            )
+    return heads, spans
+
+
+def _assemble(
+    document: Document,
+    heads: list[tuple[Any, ...]],
+    spans: dict[int, list[dict[str, Any]]],
+    relation_rows: Iterable[tuple[Any, ...]],
+    stance_rows: Iterable[tuple[Any, ...]],
+) -> list[dict[str, Any]]:
+    relations: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for ann, cid, source, target, rtype in relation_rows:
         relations[ann].append({"id": cid, "from": source, "to": target, "type": rtype})
     stances: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for ann, target_id, target, value in (
-        Stance.objects.filter(annotation_id__in=ids)
-        .order_by("annotation_id", "target__position", "target_id")
-        .values_list("annotation_id", "target_id", "target__name", "value")
-    ):
+    for ann, target_id, target, value in stance_rows:
         stances[ann].append({"target_id": target_id, "target": target, "value": value})
     return [
         {
@@ -330,14 +443,48 @@ def annotation_payloads(
     ]
 
 
+# The caller's own annotation (the annotation page, every document opened): the same three
+# queries as ``annotation_payloads``, with their SQL built once per process.
+_OWN_HEAD_AND_SPANS = Prepared(
+    lambda document, user: (
+        Annotation.objects.filter(
+            document_id=document, annotator_id=user, kind=AnnotationKind.ANNOTATOR
+        )
+        .order_by(*_HEAD_AND_SPAN_ORDER)
+        .values_list(*_HEAD_AND_SPAN_COLUMNS)
+    ),
+    document=0,
+    user=0,
+)
+_OWN_RELATIONS = Prepared(
+    lambda annotation: (
+        Relation.objects.filter(annotation_id=annotation)
+        .order_by("pk")
+        .values_list(*_RELATION_COLUMNS)
+    ),
+    annotation=0,
+)
+_OWN_STANCES = Prepared(
+    lambda annotation: (
+        Stance.objects.filter(annotation_id=annotation)
+        .order_by(*_STANCE_ORDER)
+        .values_list(*_STANCE_COLUMNS)
+    ),
+    annotation=0,
+)
+
+
 def own_annotation_payload(
     access: ProjectAccess, document: Document, annotator: str
 ) -> dict[str, Any]:
-    own = Annotation.objects.filter(
-        document=document, annotator_id=access.user_id, kind=AnnotationKind.ANNOTATOR
-    )
-    found = annotation_payloads(own, document)
-    return found[0] if found else empty_annotation_payload(document, annotator)
+    rows = _OWN_HEAD_AND_SPANS(document=document.pk, user=access.user_id)
+    heads, spans = _heads_and_spans(rows, document.text)
+    if not heads:
+        return empty_annotation_payload(document, annotator)
+    pk = heads[0][0]
+    return _assemble(
+        document, heads, spans, _OWN_RELATIONS(annotation=pk), _OWN_STANCES(annotation=pk)
+    )[0]
 
 
 def visible_annotation_payloads(

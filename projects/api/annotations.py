@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from projects import selectors
-from projects.models import Document
+from projects.models import Document, Role
 from projects.permissions import ANNOTATORS, LEADS, READERS
 from projects.services import annotations as annotation_services
 from projects.services.annotations import Change
@@ -28,10 +28,18 @@ from .documents import document_payload
 
 class DocumentScopedView(ProjectView):
     document: Document
+    # Endpoints that never read the document's text leave it in the database (it can be
+    # large); one that does read it anyway gets it loaded on first use.
+    needs_text = True
 
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        self.document = selectors.document_get(self.access, kwargs["document_id"])
+    def resolve(self, request: Request, allow: frozenset[Role], kwargs: dict[str, Any]) -> None:
+        self.access, self.document = selectors.document_access(
+            request.user,
+            kwargs["project_id"],
+            kwargs["document_id"],
+            allow=allow,
+            with_text=self.needs_text,
+        )
 
     def conflict_extra(self, exc: ServiceError) -> dict[str, Any]:
         """A 409 carries the current state, so the client can show what changed."""
@@ -166,6 +174,7 @@ class SpanDetailView(DocumentScopedView):
 
 
 class RelationListView(DocumentScopedView):
+    needs_text = False
     roles = {"POST": ANNOTATORS}
 
     @extend_schema(
@@ -188,6 +197,7 @@ class RelationListView(DocumentScopedView):
 
 
 class RelationDetailView(DocumentScopedView):
+    needs_text = False
     roles = {"DELETE": ANNOTATORS}
 
     @extend_schema(
@@ -206,6 +216,7 @@ class RelationDetailView(DocumentScopedView):
 
 
 class StanceView(DocumentScopedView):
+    needs_text = False
     roles = {"PUT": ANNOTATORS, "DELETE": ANNOTATORS}
 
     @extend_schema(request=s.StanceIn, responses=s.ChangeOut, tags=["annotations"])
@@ -237,6 +248,7 @@ class StanceView(DocumentScopedView):
 
 
 class SubmitView(DocumentScopedView):
+    needs_text = False
     roles = {"POST": ANNOTATORS}
 
     @extend_schema(request=s.VersionIn, responses=s.ChangeOut, tags=["annotations"])
@@ -254,6 +266,7 @@ class SubmitView(DocumentScopedView):
 
 
 class SkipView(DocumentScopedView):
+    needs_text = False
     roles = {"POST": ANNOTATORS}
 
     @extend_schema(request=s.SkipIn, responses=s.ChangeOut, tags=["annotations"])

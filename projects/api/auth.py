@@ -6,15 +6,37 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from projects.models import ApiToken
-from projects.models.query import only_row
+from projects.models.prepared import Prepared, columns, instance
 from projects.services.tokens import hash_key
 
 LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
+# Every API request of a script starts here: its SQL is built once per process.
+_TOKEN_WITH_USER = Prepared(
+    lambda key_hash: (
+        ApiToken.objects.filter(key_hash=key_hash)
+        .order_by()
+        .values_list(*columns(ApiToken), *columns(get_user_model(), "user__"))[:1]
+    ),
+    key_hash="",
+)
+
+
+def _token_with_user(key_hash: str) -> ApiToken | None:
+    rows = _TOKEN_WITH_USER(key_hash=key_hash)
+    if not rows:
+        return None
+    n = len(ApiToken._meta.concrete_fields)
+    token = instance(ApiToken, rows[0][:n])
+    token.user = instance(get_user_model(), rows[0][n:])
+    return token
 
 
 class TokenAuthentication(authentication.BaseAuthentication):
@@ -32,7 +54,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
             key = header[1].decode()
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("Invalid token.") from None
-        token = only_row(ApiToken.objects.select_related("user").filter(key_hash=hash_key(key)))
+        token = _token_with_user(hash_key(key))
         now = timezone.now()
         if token is None or token.revoked_at is not None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")

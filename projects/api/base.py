@@ -18,7 +18,10 @@ class ProjectView(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        allow = self.roles.get(request.method or "GET", EVERY_ROLE)
+        self.resolve(request, self.roles.get(request.method or "GET", EVERY_ROLE), kwargs)
+
+    def resolve(self, request: Request, allow: frozenset[Role], kwargs: dict[str, Any]) -> None:
+        """Sets ``self.access`` (and whatever else a subclass's URL names) or raises 404/403."""
         self.access = project_access(request.user, kwargs["project_id"], allow=allow)
 
 

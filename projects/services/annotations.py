@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
@@ -34,6 +34,7 @@ from projects.models import (
     Stance,
     StanceTarget,
 )
+from projects.models.prepared import Prepared, columns, instance
 from projects.models.query import only_row
 from projects.permissions import ProjectAccess
 
@@ -74,6 +75,12 @@ def locked_annotation(document: Document, **lookup: Any) -> Annotation:
     )
     if annotation is not None:
         return annotation
+    return _create_locked(document, **lookup)[0]
+
+
+def _create_locked(document: Document, **lookup: Any) -> tuple[Annotation, bool]:
+    """The first write's annotation, created and locked; True when this transaction made it
+    (False: another tab's write made it first)."""
     # The first write locks the document: racing the document's deletion, it either commits
     # first (and its annotation is deleted with the document) or finds the document gone.
     live = Document.objects.select_for_update().filter(pk=document.pk).values_list("pk")
@@ -81,10 +88,12 @@ def locked_annotation(document: Document, **lookup: Any) -> Annotation:
         raise NotFound("This document has been deleted.")
     try:
         with transaction.atomic():
-            Annotation.objects.create(project_id=document.project_id, document=document, **lookup)
+            made = Annotation.objects.create(
+                project_id=document.project_id, document=document, **lookup
+            )
     except IntegrityError:
-        pass
-    return Annotation.objects.select_for_update().get(document=document, **lookup)
+        return Annotation.objects.select_for_update().get(document=document, **lookup), False
+    return made, True
 
 
 def _lock_annotation(access: ProjectAccess, document: Document) -> Annotation:
@@ -151,19 +160,26 @@ def _validate_span(
 ) -> Label:
     problems = domain_validate_span(document.text, span, scheme_spec(access.project), field="span")
     _raise_problems(problems, "span")
-    if not access.project.allow_overlap:
-        clash = annotation.spans.filter(start__lt=span.end, end__gt=span.start)
-        if exclude_pk is not None:
-            clash = clash.exclude(pk=exclude_pk)
-        if clash.exists():
-            raise ValidationFailed(
-                "This project does not allow overlapping spans, and this span overlaps another.",
-                problems=[Problem("overlaps another span", field="span", code="overlap")],
-            )
+    _check_overlap(access, annotation, span, exclude_pk=exclude_pk)
     label = label_rows(access.project).get(span.label)
     if label is None:  # pragma: no cover - rows always mirror the validated scheme
         label = Label.objects.get(project_id=access.project.pk, name=span.label)
     return label
+
+
+def _check_overlap(
+    access: ProjectAccess, annotation: Annotation, span: SpanIn, *, exclude_pk: int | None = None
+) -> None:
+    if access.project.allow_overlap:
+        return
+    clash = annotation.spans.filter(start__lt=span.end, end__gt=span.start)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise ValidationFailed(
+            "This project does not allow overlapping spans, and this span overlaps another.",
+            problems=[Problem("overlaps another span", field="span", code="overlap")],
+        )
 
 
 def clean_attributes(attributes: Mapping[str, Any] | None) -> dict[str, str]:
@@ -189,7 +205,52 @@ def clean_attributes(attributes: Mapping[str, Any] | None) -> dict[str, str]:
 # --- spans --------------------------------------------------------------------------------
 
 
-@transaction.atomic
+_OWN_LOCKED_WITH_SPAN = Prepared(
+    lambda document, user, client_id: (
+        Annotation.objects.select_for_update()
+        .filter(document_id=document, annotator_id=user, kind=AnnotationKind.ANNOTATOR)
+        .annotate(
+            span_with_client_id=Subquery(
+                Span.objects.filter(annotation_id=OuterRef("pk"), client_id=client_id).values("pk")[
+                    :1
+                ]
+            )
+        )
+        .order_by()
+        .values_list("span_with_client_id", *columns(Annotation))[:1]
+    ),
+    document=0,
+    user=0,
+    client_id="",
+)
+
+
+def _lock_annotation_and_span(
+    access: ProjectAccess, document: Document, client_id: str
+) -> tuple[Annotation, Span | None]:
+    """The caller's annotation, locked, and its span with ``client_id`` if there is one.
+
+    The span's id comes with the lock, in the same statement (a subquery), so a new span costs
+    no separate lookup; only a retry (the span is there) reads the span itself. The statement's
+    SQL is built once per process (``Prepared``).
+    """
+    rows = _OWN_LOCKED_WITH_SPAN(document=document.pk, user=access.user_id, client_id=client_id)
+    if not rows:  # the first write: the annotation is made here (or by a racing tab)
+        annotation, made = _create_locked(
+            document, annotator_id=access.user_id, kind=AnnotationKind.ANNOTATOR
+        )
+        if made:
+            return annotation, None
+        span_pk = annotation.spans.filter(client_id=client_id).values_list("pk", flat=True)
+        found = only_row(span_pk)
+    else:
+        found, *values = rows[0]
+        annotation = instance(Annotation, values)
+    if found is None:
+        return annotation, None
+    return annotation, Span.objects.select_related("label").get(pk=found)
+
+
 def span_create(
     *,
     access: ProjectAccess,
@@ -201,43 +262,54 @@ def span_create(
     client_id: str | None = None,
     version: int | None = None,
 ) -> Change:
-    annotation = _lock_annotation(access, document)
+    # Everything that needs no lock is worked out before the transaction starts: on SQLite
+    # the transaction holds the database's one write lock, so it should only run statements.
+    # The outcome is unchanged: a retry still wins over a stale version, and a stale version
+    # over an invalid span, as the problems are only raised at their turn.
     cid = _client_id(client_id, "s")
     attrs = clean_attributes(attributes)
-    existing = only_row(annotation.spans.select_related("label").filter(client_id=cid))
-    if existing is not None:
-        if (existing.start, existing.end, existing.label.name, existing.attributes) == (
-            start,
-            end,
-            label,
-            attrs,
-        ):
-            return Change(annotation, existing, created=False)
-        raise Conflict(
-            f"Client id '{cid}' is already used by another span of this annotation.",
-            code="duplicate_client_id",
-            extra={"annotation_id": annotation.pk, "version": annotation.version},
-        )
-    _check_version(annotation, version)
     span_in = SpanIn(start=start, end=end, label=label, id=cid, attributes=attrs)
-    label_row = _validate_span(access, document, annotation, span_in)
-    span = Span.objects.create(
-        annotation=annotation,
-        client_id=cid,
-        start=start,
-        end=end,
-        label=label_row,
-        attributes=attrs,
+    problems = domain_validate_span(
+        document.text, span_in, scheme_spec(access.project), field="span"
     )
-    _bump(
-        annotation,
-        actor_id=access.user_id,
-        action="span.create",
-        obj_type="span",
-        obj_id=cid,
-        data={"start": start, "end": end, "label": label},
-    )
-    return Change(annotation, span)
+    label_row = None if problems else label_rows(access.project).get(label)
+    with transaction.atomic():
+        annotation, existing = _lock_annotation_and_span(access, document, cid)
+        if existing is not None:
+            if (existing.start, existing.end, existing.label.name, existing.attributes) == (
+                start,
+                end,
+                label,
+                attrs,
+            ):
+                return Change(annotation, existing, created=False)
+            raise Conflict(
+                f"Client id '{cid}' is already used by another span of this annotation.",
+                code="duplicate_client_id",
+                extra={"annotation_id": annotation.pk, "version": annotation.version},
+            )
+        _check_version(annotation, version)
+        _raise_problems(problems, "span")
+        if label_row is None:  # pragma: no cover - rows always mirror the validated scheme
+            label_row = Label.objects.get(project_id=access.project.pk, name=label)
+        _check_overlap(access, annotation, span_in)
+        span = Span.objects.create(
+            annotation=annotation,
+            client_id=cid,
+            start=start,
+            end=end,
+            label=label_row,
+            attributes=attrs,
+        )
+        _bump(
+            annotation,
+            actor_id=access.user_id,
+            action="span.create",
+            obj_type="span",
+            obj_id=cid,
+            data={"start": start, "end": end, "label": label},
+        )
+        return Change(annotation, span)
 
 
 def _own_annotation_locked(access: ProjectAccess, document: Document) -> Annotation:
