@@ -114,6 +114,9 @@ def _match(a: Sequence[Extent], b: Sequence[Extent], edges: list[_Edge]) -> list
     scale = len(a) + len(b) + 1
     weighted = [(i, j, (overlap * scale + (a[i] == b[j])) * scale + 1) for i, j, overlap in rest]
     for component in _components(weighted, len(a), len(b)):
+        if len(component) == 2:
+            result.append(_better_of_two(component[0], component[1]))
+            continue
         nodes = len({i for i, _, _ in component}) + len({j for _, j, _ in component})
         if len(component) == nodes - 1:
             result.extend(_tree_matching(component))
@@ -174,6 +177,18 @@ def _components(edges: list[_Edge], size_a: int, size_b: int) -> list[list[_Edge
         else:
             group.append(edge)
     return list(groups.values())
+
+
+def _better_of_two(first: _Edge, second: _Edge) -> tuple[int, int]:
+    """The matching of a cluster of two edges sharing one span (the commonest cluster after a
+    single edge): the heavier edge, ties broken exactly as :func:`_tree_matching` breaks them
+    (its root is the first edge's span in ``a``: when that span is the shared one, a tie keeps
+    the first edge; when the shared span is in ``b``, it takes the second)."""
+    if first[0] == second[0]:
+        chosen = second if second[2] > first[2] else first
+    else:
+        chosen = first if first[2] > second[2] else second
+    return chosen[0], chosen[1]
 
 
 def _tree_matching(edges: list[_Edge]) -> list[tuple[int, int]]:

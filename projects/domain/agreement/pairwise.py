@@ -21,7 +21,7 @@ attribute items and counted in ``stacked`` (INCEpTION excludes stacked positions
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import ClassVar
@@ -161,19 +161,25 @@ class LabelConfusion:
 class _Annotation:
     """One annotator's spans and relations on one document, indexed for the comparisons.
 
-    ``extents`` are the distinct extents in order; ``spans_at`` and ``labels`` run parallel to
-    them (``labels[i]`` is the label at ``extents[i]``, or a frozenset when several are stacked
-    there), so a comparison works on indices into ``extents`` rather than hashing extents.
+    ``extents`` are the distinct extents in order; ``labels``, ``single`` and ``spans_at`` run
+    parallel to them (``labels[i]`` is the label at ``extents[i]``, or a frozenset when several
+    are stacked there; ``single[i]`` the span there unless several are), and ``first_seen``
+    lists the indices in the order the extents first came. A comparison works on indices into
+    ``extents`` rather than hashing extents, and all of this is computed once per document, not
+    once per annotator pair.
     """
 
     __slots__ = (
         "at",
         "by_label",
         "extents",
+        "first_seen",
         "labelled",
         "labels",
+        "relation_types",
         "relations",
         "relations_unlabelled",
+        "single",
         "spans_at",
     )
 
@@ -183,32 +189,48 @@ class _Annotation:
         self.at: dict[Extent, list[Span]] = {}
         self.extents: list[Extent] = []
         self.spans_at: list[list[Span]] = []
+        self.single: list[Span | None] = []
         self.labels: list[str | frozenset[str]] = []
+        self.first_seen: list[int] = []
         self.relations: set[tuple[Extent, Extent, str]] = set()
         self.relations_unlabelled: set[tuple[Extent, Extent]] = set()
-
-    def add_span(self, span: Span) -> None:
-        key = (span.start, span.end, span.label)
-        if key in self.labelled:
-            return
-        self.labelled.add(key)
-        self.by_label.setdefault(span.label, []).append(span.extent)
-        self.at.setdefault(span.extent, []).append(span)
+        self.relation_types: dict[str, int] = {}
 
     def finish(self) -> None:
         at = self.at
-        self.extents = sorted(at)
-        self.spans_at = spans_at = [at[extent] for extent in self.extents]
+        self.extents = extents = sorted(at)
+        self.spans_at = spans_at = [at[extent] for extent in extents]
+        self.single = [spans[0] if len(spans) == 1 else None for spans in spans_at]
         self.labels = [
             spans[0].label if len(spans) == 1 else frozenset(s.label for s in spans)
             for spans in spans_at
         ]
+        index = {extent: i for i, extent in enumerate(extents)}
+        self.first_seen = [index[extent] for extent in at]
+        types = self.relation_types
+        for _, _, kind in self.relations:
+            types[kind] = types.get(kind, 0) + 1
 
 
 def _by_annotator(document: AnnotatedDocument) -> dict[str, _Annotation]:
     annotations = {a: _Annotation() for a in document.annotators}
     for span in document.spans:
-        annotations[span.annotator].add_span(span)
+        annotation = annotations[span.annotator]
+        key = (span.start, span.end, span.label)
+        if key in annotation.labelled:
+            continue
+        annotation.labelled.add(key)
+        extent = (span.start, span.end)
+        same_label = annotation.by_label.get(span.label)
+        if same_label is None:
+            annotation.by_label[span.label] = [extent]
+        else:
+            same_label.append(extent)
+        same_extent = annotation.at.get(extent)
+        if same_extent is None:
+            annotation.at[extent] = [span]
+        else:
+            same_extent.append(span)
     for relation in document.relations:
         annotation = annotations[relation.annotator]
         annotation.relations.add((relation.source, relation.target, relation.type))
@@ -225,16 +247,15 @@ class _Pooled:
         self.counts: dict[str, dict[Pair, dict[str | None, list[float]]]] = {}
         self.documents: Counter[Pair] = Counter()
 
-    def add(
-        self, mode: str, pair: Pair, label: str | None, matched: float, first: int, second: int
-    ) -> None:
-        cell = self.counts.setdefault(mode, {}).setdefault(pair, {}).get(label)
-        if cell is None:
-            self.counts[mode][pair][label] = [matched, first, second]
-        else:
-            cell[0] += matched
-            cell[1] += first
-            cell[2] += second
+    def cells(self, mode: str, pair: Pair) -> dict[str | None, list[float]]:
+        """label -> [matched, first, second] of one mode and pair, to add to with :func:`_pool`."""
+        by_pair = self.counts.get(mode)
+        if by_pair is None:
+            by_pair = self.counts[mode] = {}
+        cells = by_pair.get(pair)
+        if cells is None:
+            cells = by_pair[pair] = {}
+        return cells
 
     def summary(self, mode: str, *, labelled: bool) -> F1Summary:
         pairs: dict[Pair, PairF1] = {}
@@ -279,14 +300,20 @@ class _Pooled:
         )
 
 
-def _cells(
-    counts: Counter[str],
-    first: Mapping[str, Sequence[object]],
-    second: Mapping[str, Sequence[object]],
-) -> Iterable[tuple[str, int, int, int]]:
-    """(label, matched, first, second) for every label either annotator used."""
-    for label in first.keys() | second.keys():
-        yield label, counts.get(label, 0), len(first.get(label, ())), len(second.get(label, ()))
+def _pool(
+    cells: dict[str | None, list[float]],
+    label: str | None,
+    matched: float,
+    first: int,
+    second: int,
+) -> None:
+    cell = cells.get(label)
+    if cell is None:
+        cells[label] = [matched, first, second]
+    else:
+        cell[0] += matched
+        cell[1] += first
+        cell[2] += second
 
 
 @dataclass
@@ -346,8 +373,9 @@ class PairwiseAccumulator:
         edges: list[tuple[int, int, int]],
         alignment: list[tuple[int, int]],
     ) -> Measure:
-        pooled = self._pooled
-        exact: Counter[str] = Counter(label for _, _, label in a.labelled & b.labelled)
+        exact: dict[str, int] = {}
+        for _, _, label in a.labelled & b.labelled:
+            exact[label] = exact.get(label, 0) + 1
         # Labelled overlap F1 matches each label's spans on their own. Their overlaps are the
         # edges joining two spans of that label, so each label's matching is solved on its share
         # of the edges (matching_size) instead of sweeping that label's spans again.
@@ -368,30 +396,29 @@ class PairwiseAccumulator:
         overlap: dict[str, int] = {
             label: matching_size(a.extents, b.extents, shared) for label, shared in by_label.items()
         }
+        exact_cells = self._pooled.cells("exact_labelled", pair)
+        overlap_cells = self._pooled.cells("overlap_labelled", pair)
         matched = first = second = 0
-        for label, hit, n_a, n_b in _cells(exact, a.by_label, b.by_label):
-            pooled.add("exact_labelled", pair, label, hit, n_a, n_b)
-        for label, hit, n_a, n_b in _cells(overlap, a.by_label, b.by_label):
-            pooled.add("overlap_labelled", pair, label, hit, n_a, n_b)
+        for label in a.by_label.keys() | b.by_label.keys():
+            n_a, n_b = len(a.by_label.get(label, ())), len(b.by_label.get(label, ()))
+            _pool(exact_cells, label, exact.get(label, 0), n_a, n_b)
+            hit = overlap.get(label, 0)
+            _pool(overlap_cells, label, hit, n_a, n_b)
             matched, first, second = matched + hit, first + n_a, second + n_b
         n_a, n_b = len(a.extents), len(b.extents)
         same = len(a.at.keys() & b.at.keys())
-        pooled.add("exact_unlabelled", pair, None, same, n_a, n_b)
-        pooled.add("overlap_unlabelled", pair, None, len(alignment), n_a, n_b)
+        _pool(self._pooled.cells("exact_unlabelled", pair), None, same, n_a, n_b)
+        _pool(self._pooled.cells("overlap_unlabelled", pair), None, len(alignment), n_a, n_b)
         extents_a, extents_b = a.extents, b.extents
         credit = sum(1.0 if extents_a[i] == extents_b[j] else 0.5 for i, j in alignment)
-        pooled.add("partial_credit_unlabelled", pair, None, credit, n_a, n_b)
+        _pool(self._pooled.cells("partial_credit_unlabelled", pair), None, credit, n_a, n_b)
         return F1Counts(matched, first, second).f1
 
     def _add_relations(
         self, pair: Pair, a: _Annotation, b: _Annotation, aligned: list[tuple[Extent, Extent]]
     ) -> None:
         pooled = self._relations
-        n_a, n_b = len(a.relations), len(b.relations)
-        if not (n_a or n_b):
-            return
-        first_types = Counter(t for _, _, t in a.relations)
-        second_types = Counter(t for _, _, t in b.relations)
+        types_a, types_b = a.relation_types, b.relation_types
         mapping = dict(aligned)
         mapped = {
             (mapping[s], mapping[t], kind)
@@ -403,18 +430,23 @@ class PairwiseAccumulator:
             for s, t in a.relations_unlabelled
             if s in mapping and t in mapping
         }
+        kinds = types_a.keys() | types_b.keys()
         for mode, hits in (
             ("exact_labelled", a.relations & b.relations),
             ("aligned_labelled", mapped & b.relations),
         ):
-            per_type = Counter(kind for _, _, kind in hits)
-            for kind in first_types.keys() | second_types.keys():
-                pooled.add(mode, pair, kind, per_type[kind], first_types[kind], second_types[kind])
+            per_type: dict[str, int] = {}
+            for _, _, kind in hits:
+                per_type[kind] = per_type.get(kind, 0) + 1
+            cells = pooled.cells(mode, pair)
+            for kind in kinds:
+                hit = per_type.get(kind, 0)
+                _pool(cells, kind, hit, types_a.get(kind, 0), types_b.get(kind, 0))
         n_a, n_b = len(a.relations_unlabelled), len(b.relations_unlabelled)
         exact_hits = len(a.relations_unlabelled & b.relations_unlabelled)
-        pooled.add("exact_unlabelled", pair, None, exact_hits, n_a, n_b)
+        _pool(pooled.cells("exact_unlabelled", pair), None, exact_hits, n_a, n_b)
         aligned_hits = len(mapped_unlabelled & b.relations_unlabelled)
-        pooled.add("aligned_unlabelled", pair, None, aligned_hits, n_a, n_b)
+        _pool(pooled.cells("aligned_unlabelled", pair), None, aligned_hits, n_a, n_b)
 
     def _add_relation_items(self, annotations: Mapping[str, _Annotation]) -> None:
         linked: dict[tuple[Extent, Extent], dict[str, str | None]] = {}
@@ -447,43 +479,53 @@ class PairwiseAccumulator:
     def _add_aligned_labels(
         self, pair: Pair, a: _Annotation, b: _Annotation, alignment: list[tuple[int, int]]
     ) -> None:
-        matrix = self._confusion.setdefault(pair, Counter())
-        spans_at_a, spans_at_b = a.spans_at, b.spans_at
+        # Keys are collected and counted in one Counter.update each (first-seen order kept):
+        # this runs for every aligned pair in the corpus.
+        matrix = self._confusion.get(pair)
+        if matrix is None:
+            matrix = self._confusion[pair] = Counter()
+        cells: list[tuple[str | None, str | None]] = []
+        values: list[tuple[Pair, str, str | None, str | None]] = []
+        confusion, attributes = self.confusion, self.attributes
+        single_a, single_b = a.single, b.single
+        stacked = 0
         for i, j in alignment:
-            spans_a, spans_b = spans_at_a[i], spans_at_b[j]
-            if len(spans_a) != 1 or len(spans_b) != 1:
-                self._stacked += 1
+            span_a, span_b = single_a[i], single_b[j]
+            if span_a is None or span_b is None:
+                stacked += 1
                 continue
-            span_a, span_b = spans_a[0], spans_b[0]
-            self._aligned += 1
-            if self.confusion:
-                matrix[(span_a.label, span_b.label)] += 1
-            if self.attributes and (span_a.attributes or span_b.attributes):
-                # Raw counts now, item signatures once at the end: this runs for every aligned
-                # pair in the corpus.
-                values = self._attribute_values
-                attributes_b = span_b.attributes
-                for name, value in span_a.attributes.items():
-                    values[(pair, name, value, attributes_b.get(name))] += 1
+            if confusion:
+                cells.append((span_a.label, span_b.label))
+            if attributes and (span_a.attributes or span_b.attributes):
+                # raw counts now, item signatures once at the end
+                attributes_a, attributes_b = span_a.attributes, span_b.attributes
+                for name, value in attributes_a.items():
+                    values.append((pair, name, value, attributes_b.get(name)))
                 for name, value in attributes_b.items():
-                    if name not in span_a.attributes:
-                        values[(pair, name, None, value)] += 1
-        if self.confusion:
+                    if name not in attributes_a:
+                        values.append((pair, name, None, value))
+        self._stacked += stacked
+        self._aligned += len(alignment) - stacked
+        if values:
+            self._attribute_values.update(values)
+        if confusion:
             # Unaligned spans in the order they came (the matrix keeps first-seen order).
-            if len(alignment) < len(spans_at_a):
-                seen_a = {a.extents[i] for i, _ in alignment}
-                for extent, spans in a.at.items():
-                    if extent not in seen_a:
-                        for span in spans:
-                            matrix[(span.label, None)] += 1
-                            self._unaligned += 1
-            if len(alignment) < len(spans_at_b):
-                seen_b = {b.extents[j] for _, j in alignment}
-                for extent, spans in b.at.items():
-                    if extent not in seen_b:
-                        for span in spans:
-                            matrix[(None, span.label)] += 1
-                            self._unaligned += 1
+            if len(alignment) < len(single_a):
+                taken = {i for i, _ in alignment}
+                spans_at = a.spans_at
+                for x in a.first_seen:
+                    if x not in taken:
+                        for span in spans_at[x]:
+                            cells.append((span.label, None))
+            if len(alignment) < len(single_b):
+                taken = {j for _, j in alignment}
+                spans_at = b.spans_at
+                for x in b.first_seen:
+                    if x not in taken:
+                        for span in spans_at[x]:
+                            cells.append((None, span.label))
+            self._unaligned += len(cells) - (len(alignment) - stacked)
+            matrix.update(cells)
 
     def span_report(self) -> SpanF1Report:
         pooled = self._pooled

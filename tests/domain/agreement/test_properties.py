@@ -261,3 +261,21 @@ def test_matchings_drawn_from_shared_overlaps_equal_matching_from_scratch(
             if (a_extents[i], label) in set(a) and (b_extents[j], label) in set(b)
         ]
         assert matching_size(a_extents, b_extents, shared) == len(overlap_matching(mine, theirs))
+
+
+@given(
+    st.sampled_from(("shared span in a", "shared span in b")),
+    st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(1, 3), st.integers(1, 3)),
+)
+def test_a_cluster_of_two_edges_is_matched_as_the_tree_programme_matches_it(
+    shape: str, numbers: tuple[int, int, int, int]
+) -> None:
+    """Weights drawn from 1..3, so ties are frequent: the shortcut must break them the same way."""
+    from projects.domain.agreement.matching import _better_of_two, _tree_matching
+
+    x, y, w1, w2 = numbers
+    if shape == "shared span in a":
+        first, second = (x, y, w1), (x, y + 1, w2)
+    else:
+        first, second = (x, y, w1), (x + 1, y, w2)
+    assert [_better_of_two(first, second)] == _tree_matching([first, second])
