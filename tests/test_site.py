@@ -159,3 +159,26 @@ def test_collectstatic_rewrites_the_workspace_module_imports_to_hashed_names(
     for target in imports:
         name = target.rsplit("/", 1)[-1]
         assert re.fullmatch(r"[\w-]+\.[0-9a-f]{12}\.js", name), target
+
+
+def test_a_web_worker_imports_its_views_and_compiles_the_workspace_page_as_it_starts() -> None:
+    """Else each gunicorn worker's first page pays for it: about 380 ms of CPU, not 7."""
+    clean = {k: v for k, v in os.environ.items() if k != "DEBUG"}
+    env = {**clean, "DEBUG": "false", "SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "example.org"}
+    code = (
+        "import sys, annotator.wsgi\n"
+        "from django.template import engines\n"
+        "loader = engines['django'].engine.template_loaders[0]\n"
+        "print(sorted(m for m in ('projects.views.workspace', 'projects.api.urls')"
+        " if m in sys.modules))\n"
+        "print(sorted(n for n in ('base.html', 'projects/workspace.html')"
+        " if any(k.startswith(n) for k in loader.get_template_cache)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, text=True, capture_output=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "['projects.api.urls', 'projects.views.workspace']",
+        "['base.html', 'projects/workspace.html']",
+    ]

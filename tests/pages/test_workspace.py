@@ -6,10 +6,16 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import pytest
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.core.management import call_command
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from projects.permissions import project_access
@@ -268,3 +274,60 @@ def test_the_workspace_needs_a_fixed_number_of_queries_however_much_work_it_show
     with django_assert_max_num_queries(len(few)):
         response = client.get(url)
     assert len(payload(response)["annotation"]["spans"]) == len(words)
+
+
+IMPORT = re.compile(r"""^\s*import\b[^;]*?\bfrom\s+["']([^"']+)["']""", re.M)
+
+
+def module_graph(entry: str, read: Any) -> set[str]:
+    """Every module URL ``entry`` imports, directly or not; ``read(url)`` gives a module's
+    source. Specifiers are resolved the way a browser does, against the importing URL."""
+    seen: set[str] = set()
+    todo = [entry]
+    while todo:
+        url = todo.pop()
+        for specifier in re.findall(
+            r"""^\s*import\b[^;]*?\bfrom\s+["']([^"']+)["']""", read(url), re.M
+        ):
+            target = urljoin(url, specifier)
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return seen
+
+
+def preloads_and_imports(client: Any, world: Any, read: Any) -> tuple[set[str], set[str]]:
+    client.force_login(world.annotator)
+    html = client.get(workspace(world, world.documents[0])).content.decode()
+    (main,) = re.findall(r'<script type="module" src="([^"]+)"></script>', html)
+    preloads = re.findall(r'<link rel="modulepreload" href="([^"]+)">', html)
+    assert len(preloads) == len(set(preloads)), "each module preloaded once"
+    assert html.index('rel="modulepreload"') < html.index("</head>")
+    return set(preloads), module_graph(main, read)
+
+
+def test_the_workspace_preloads_exactly_the_modules_it_imports(client: Any, world: Any) -> None:
+    def read(url: str) -> str:
+        return Path(finders.find(url.removeprefix(settings.STATIC_URL))).read_text()
+
+    preloads, imports = preloads_and_imports(client, world, read)
+    assert preloads == imports
+    assert "/static/projects/annotate/state.js" in imports
+
+
+def test_under_hashed_names_the_preloads_are_the_urls_the_modules_import(
+    client: Any, world: Any, tmp_path: Path
+) -> None:
+    """Production: collectstatic rewrites the imports to hashed names (annotator/storage.py);
+    a preload under any other URL would make the browser fetch that module twice."""
+    storages = {**settings.STORAGES, "staticfiles": {"BACKEND": "annotator.storage.StaticStorage"}}
+    with override_settings(STORAGES=storages, STATIC_ROOT=tmp_path):
+        call_command("collectstatic", "--noinput", verbosity=0)
+
+        def read(url: str) -> str:
+            return (tmp_path / url.removeprefix(settings.STATIC_URL)).read_text()
+
+        preloads, imports = preloads_and_imports(client, world, read)
+    assert preloads == imports
+    for url in imports:
+        assert re.fullmatch(r"/static/[\w/-]+\.[0-9a-f]{12}\.js", url), url

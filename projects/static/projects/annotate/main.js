@@ -142,10 +142,12 @@ class Workspace {
     });
     renderHelp(document.getElementById("ws-help-body"), this.keymap.help(), this.keymap.clashes);
     if (this.editable) this.startSync();
-    this.wire();
     // keyboard first: the text has the focus from the start (not when a link targets a part);
-    // focused before the first paint, so that the page is laid out once, not twice
+    // focused before the first paint, so that the page is laid out once, not twice, and
+    // before the listeners are wired, so that its focus event does not paint every span an
+    // extra time just before the first render does
     if (!window.location.hash) this.textEl.focus({ preventScroll: true });
+    this.wire();
     this.render("first");
     // Usable from here (keys, mouse, saving), offline too; "ready" waits for what a restored
     // queue became (saved, or offline/retrying and shown as such), so that nobody reads the

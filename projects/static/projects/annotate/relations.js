@@ -38,6 +38,38 @@ export function assignLanes(intervals) {
   return lanes;
 }
 
+/**
+ * Which side of the window [top, bottom] each span lies on: -1 above, 0 in it, 1 below (a
+ * function of the span id); ``box(span)`` gives its line boxes. Positions grow with text
+ * offsets, so two binary searches over the spans in text order measure about 2 log n of
+ * them: on a long article the first drawing measures the spans near the window, not all.
+ * A span without a box makes it unsure, and then every span counts as in the window.
+ */
+export function windowSides(spans, box, top, bottom) {
+  const order = spans.slice().sort((a, b) => a.start - b.start || b.end - a.end);
+  let unsure = false;
+  const firstFrom = (y) => {
+    let lo = 0;
+    let hi = order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const b = box(order[mid])[0];
+      if (!b) unsure = true;
+      if (b && b.y >= y) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  };
+  const first = firstFrom(top);
+  const after = firstFrom(bottom + 0.5);
+  if (unsure) return () => 0;
+  const index = new Map(order.map((span, i) => [span.id, i]));
+  return (id) => {
+    const i = index.get(id);
+    return i < first ? -1 : i >= after ? 1 : 0;
+  };
+}
+
 export class Arcs {
   constructor({ svg, article, painter, relationTypes }) {
     this.svg = svg;
@@ -124,10 +156,14 @@ export class Arcs {
     const many = model.relations.size > 30;
     const lines = [];
     if (this.enabled) {
+      const side = windowSides([...model.spans.values()], box, top, bottom);
       for (const r of model.relations.values()) {
         const from = model.spans.get(r.from);
         const to = model.spans.get(r.to);
         if (!from || !to) continue;
+        // both ends above the window, or both below: skipped without measuring either
+        const s = side(r.from);
+        if (s !== 0 && s === side(r.to)) continue;
         const a = box(from)[0];
         const b = box(to)[0];
         if (!a || !b) continue;
