@@ -279,3 +279,19 @@ def test_a_cluster_of_two_edges_is_matched_as_the_tree_programme_matches_it(
     else:
         first, second = (x, y, w1), (x + 1, y, w2)
     assert [_better_of_two(first, second)] == _tree_matching([first, second])
+
+
+@given(
+    st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4), st.integers(1, 4)),
+    st.permutations(range(4)),
+)
+def test_two_by_two_overlapping_spans_are_matched_as_the_assignment_algorithm_matches_them(
+    weights: tuple[int, int, int, int], order: list[int]
+) -> None:
+    """Small weights, so both pairings often tie; the shortcut must pick the same one, whatever
+    the order of the edges."""
+    from projects.domain.agreement.matching import _assignment_matching, _best_of_square
+
+    cells = [(3, 5), (3, 8), (7, 5), (7, 8)]
+    edges = [(*cells[k], weights[k]) for k in order]
+    assert sorted(_best_of_square(edges)) == sorted(_assignment_matching(edges))
