@@ -5,7 +5,12 @@ ORM — ``filter()``, joins, ``as_sql()`` — costs several times what the datab
 it. A :class:`Prepared` query is written with the ORM as usual, compiled once with marker
 values for its arguments, and then run with the same SQL and the caller's values in their
 places; the rows go through the same converters the ORM would apply (JSON, datetimes,
-booleans), so they are exactly what ``values_list()`` returns.
+booleans), so they are exactly what ``values_list()`` returns. :func:`insert` and
+:func:`update_row` do the same for the INSERT of a new row and the UPDATE of one row's fields.
+
+What the ORM does around a save and these skip: ``pre_save``/``post_save`` signals (the models
+written this way have no receivers) and the ``TransactionManagementError`` check of
+``select_for_update`` outside a transaction (callers run inside one).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
+from django.db.models.sql import InsertQuery
 
 M = TypeVar("M", bound=Model)
 
@@ -105,3 +111,68 @@ def instance(
     ``skip`` are deferred (loaded on first use)."""
     names = [f.attname for f in model._meta.concrete_fields if f.attname not in skip]
     return model.from_db(using, names, list(values))
+
+
+_INSERTS: dict[tuple[type[Model], str, str], tuple[str, list[Any], bool]] = {}
+
+
+def insert(obj: Model, using: str = DEFAULT_DB_ALIAS) -> None:
+    """``obj.save()`` of a new row (primary key from the database) with its INSERT's SQL built
+    once per process: the same fields, values (``auto_now`` set, JSON encoded) and returned
+    primary key as ``Model.save()``."""
+    model = type(obj)
+    meta = model._meta
+    connection = connections[using]
+    key = (model, using, connection.vendor)
+    entry = _INSERTS.get(key)
+    fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
+    if entry is None:
+        query = InsertQuery(model)
+        query.insert_values(fields, [obj])
+        compiler = query.get_compiler(using=using)
+        compiler.returning_fields = meta.db_returning_fields
+        ((sql, _params),) = compiler.as_sql()
+        returning = list(compiler.returning_params or [])
+        entry = _INSERTS[key] = (
+            sql,
+            returning,
+            bool(compiler.returning_fields and connection.features.can_return_columns_from_insert),
+        )
+    sql, returning, returns_columns = entry
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields]
+    if returning:
+        params.append(returning)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if returns_columns:
+            row = connection.ops.fetch_returned_insert_columns(cursor, returning)
+        else:
+            row = (connection.ops.last_insert_id(cursor, meta.db_table, meta.pk.column),)
+    for value, field in zip(row, meta.db_returning_fields, strict=False):
+        setattr(obj, field.attname, value)
+    obj._state.adding = False
+    obj._state.db = using
+
+
+_UPDATES: dict[tuple[type[Model], tuple[str, ...], str], str] = {}
+
+
+def update_row(model: type[Model], pk: Any, using: str = DEFAULT_DB_ALIAS, **values: Any) -> None:
+    """``UPDATE … SET <values> WHERE pk = <pk>`` with the SQL built once per process, for a
+    row the caller holds locked (no manager filters: the row is known to be there)."""
+    connection = connections[using]
+    meta = model._meta
+    names = tuple(values)
+    fields = [meta.get_field(name) for name in names]
+    key = (model, names, connection.vendor)
+    sql = _UPDATES.get(key)
+    if sql is None:
+        q = connection.ops.quote_name
+        sets = ", ".join(f"{q(f.column)} = %s" for f in fields)
+        # only quoted table and column names of the model go into the text; values are params
+        sql = f"UPDATE {q(meta.db_table)} SET {sets} WHERE {q(meta.pk.column)} = %s"  # noqa: S608
+        _UPDATES[key] = sql
+    params = [f.get_db_prep_save(values[f.name], connection=connection) for f in fields]
+    params.append(meta.pk.get_db_prep_value(pk, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)

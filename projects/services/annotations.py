@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
@@ -34,7 +34,7 @@ from projects.models import (
     Stance,
     StanceTarget,
 )
-from projects.models.prepared import Prepared, columns, instance
+from projects.models.prepared import Prepared, columns, insert, instance, update_row
 from projects.models.query import only_row
 from projects.permissions import ProjectAccess
 
@@ -120,7 +120,8 @@ def _bump(
     data: dict[str, Any] | None = None,
 ) -> None:
     now = timezone.now()
-    Annotation.objects.filter(pk=annotation.pk).update(version=F("version") + 1, updated_at=now)
+    # The caller holds the annotation's row locked, so its version is the current one.
+    update_row(Annotation, annotation.pk, version=annotation.version + 1, updated_at=now)
     annotation.version += 1
     annotation.updated_at = now
     if annotation.version == 1:
@@ -293,7 +294,7 @@ def span_create(
         if label_row is None:  # pragma: no cover - rows always mirror the validated scheme
             label_row = Label.objects.get(project_id=access.project.pk, name=label)
         _check_overlap(access, annotation, span_in)
-        span = Span.objects.create(
+        span = Span(
             annotation=annotation,
             client_id=cid,
             start=start,
@@ -301,6 +302,7 @@ def span_create(
             label=label_row,
             attributes=attrs,
         )
+        insert(span)
         _bump(
             annotation,
             actor_id=access.user_id,

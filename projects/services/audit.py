@@ -4,6 +4,7 @@ from typing import Any
 
 from annotator.logs import request_id
 from projects.models import AuditEvent, Document, Project
+from projects.models.prepared import insert
 
 
 def audit_record(
@@ -25,7 +26,7 @@ def audit_record(
     rid = request_id()
     if rid != "-":
         data.setdefault("request_id", rid)
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         project_id=project.pk if project is not None else project_id,
         document_id=document.pk if document is not None else document_id,
         actor_id=actor_id,
@@ -34,3 +35,5 @@ def audit_record(
         object_id=str(object_id),
         data=data,
     )
+    insert(event)  # one per saved change: its INSERT's SQL is built once per process
+    return event

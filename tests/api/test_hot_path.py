@@ -110,3 +110,35 @@ def test_deferred_columns_load_on_first_use(world: World) -> None:
     assert made.get_deferred_fields() == {"text"}
     assert made.text == doc.text
     assert Annotation.objects.count() == 0
+
+
+def test_insert_writes_the_row_save_would(world: World) -> None:
+    """Same columns (auto_now set, JSON encoded), the primary key from the database, and an
+    instance that then behaves as a saved one."""
+    from projects.models import AuditEvent
+    from projects.models.prepared import insert
+
+    fields = [f.attname for f in AuditEvent._meta.concrete_fields if f.attname != "id"]
+    made = []
+    for how in ("save", "insert", "insert"):
+        event = AuditEvent(
+            project_id=world.project.pk, actor_id=world.lead.pk, action="x", data={"b": [1, "é"]}
+        )
+        event.save() if how == "save" else insert(event)
+        assert event.pk is not None and not event._state.adding
+        made.append(AuditEvent.objects.get(pk=event.pk))
+    assert len({e.pk for e in made}) == 3
+    saved, *inserted = made
+    for other in inserted:
+        same = {f: getattr(other, f) for f in fields if f != "created_at"}
+        assert same == {f: getattr(saved, f) for f in fields if f != "created_at"}
+        assert other.created_at >= saved.created_at
+
+
+def test_update_row_sets_only_the_named_fields(world: World) -> None:
+    from projects.models.prepared import update_row
+
+    doc = world.documents[0]
+    update_row(Document, doc.pk, title="Renamed")
+    fresh = Document.objects.get(pk=doc.pk)
+    assert (fresh.title, fresh.text) == ("Renamed", doc.text)
