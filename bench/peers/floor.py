@@ -18,6 +18,11 @@ Our app is started as ``compare.sh`` starts it: gunicorn, 2×cores+1 sync worker
     <bench-venv>/bin/python bench/peers/floor.py --url http://127.0.0.1:8000/api/v1/me/ \\
         --token KEY                                              # any running server
 
+``--hot`` then runs the harness's workload steps (b) and (c) against the same server with our
+driver (``bench/peers/ours.py``): ``--docs`` documents, ``--spans`` span creations with 1
+client and as many with 8, the page loads — with the same figures, so the cost of a span
+saved or a page loaded can be set against the floor's.
+
 Printed per system: 1 client p50/p95/p99 (``--requests`` sequential requests after a warm-up),
 8 clients req/s over ``--seconds``, and CPU per request of the server process tree and of
 the client process (both share the machine's cores: their sum bounds the throughput).
@@ -162,6 +167,88 @@ def measure(name: str, url: str, headers: dict[str, str], server_pid: int | None
     return res
 
 
+def hot(a, base: str, server_pid: int, scratch: Path, user: str, password: str) -> None:
+    """Steps (b) and (c) of the harness with our driver, with server and client CPU."""
+    import concurrent.futures as cf
+    from collections import defaultdict
+
+    h = scratch / "harness"
+    shutil.copytree(a.harness, h)
+    shutil.copy(HERE / "ours.py", h / "drivers" / "ours.py")
+    sys.path.insert(0, str(h))
+    import workload
+    from drivers.ours import OursDriver
+
+    wl = workload.build(seed=42, n_docs=a.docs, n_spans=a.spans, n_pages=a.pages)
+    d = OursDriver(base, username=user, password=password)
+    d.setup(wl)
+    d.import_docs(wl, deadline_s=600)
+    d.resolve_docs(wl)
+    texts = [doc["text"] for doc in wl.docs]
+
+    def timed(ops, fn):
+        lat = []
+        for op in ops:
+            t0 = time.perf_counter()
+            fn(op)
+            lat.append(time.perf_counter() - t0)
+        return lat
+
+    def report(name, lat, wall, srv, cli, clients=1):
+        n = len(lat)
+        print(
+            f"  {name}: {n} requests, {clients} client(s): p50 {pct(lat, 50) * 1e3:.2f} ms, "
+            f"p95 {pct(lat, 95) * 1e3:.2f} ms, {n / wall:.0f} req/s | server {srv / n * 1e3:.2f}"
+            f" ms CPU/request, client {cli / n * 1e3:.2f} | load average "
+            f"{os.getloadavg()[0]:.2f}",
+            flush=True,
+        )
+
+    seq = [op for op in wl.span_ops if op.phase == "seq"]
+    conc = [op for op in wl.span_ops if op.phase == "conc"]
+    sess = d.new_session()
+    s0, c0, t0 = tree_cpu(server_pid), time.process_time(), time.perf_counter()
+    lat = timed(seq, lambda op: d.create_span(sess, op, texts[op.doc]))
+    report(
+        "span create",
+        lat,
+        time.perf_counter() - t0,
+        tree_cpu(server_pid) - s0,
+        time.process_time() - c0,
+    )
+    buckets = defaultdict(list)
+    for op in conc:
+        buckets[op.doc % a.clients].append(op)
+    s0, c0, t0 = tree_cpu(server_pid), time.process_time(), time.perf_counter()
+    with cf.ThreadPoolExecutor(a.clients) as pool:
+        sessions = [d.new_session() for _ in range(a.clients)]
+
+        def client(i: int) -> list[float]:
+            return timed(buckets[i], lambda op: d.create_span(sessions[i], op, ""))
+
+        futs = [pool.submit(client, i) for i in range(a.clients)]
+        lat = [x for f in futs for x in f.result()]
+    report(
+        "span create",
+        lat,
+        time.perf_counter() - t0,
+        tree_cpu(server_pid) - s0,
+        time.process_time() - c0,
+        a.clients,
+    )
+    sess = d.new_session()
+    for rnd in range(2):
+        s0, c0, t0 = tree_cpu(server_pid), time.process_time(), time.perf_counter()
+        lat = timed(wl.page_docs, lambda doc: d.fetch_page(sess, doc))
+        report(
+            f"page load, round {rnd + 1}",
+            lat,
+            time.perf_counter() - t0,
+            tree_cpu(server_pid) - s0,
+            time.process_time() - c0,
+        )
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -253,7 +340,10 @@ def run_ours(a, scratch: Path) -> dict:
         wait_up(url, headers)
         time.sleep(2)  # every worker booted
         db = "postgres" if a.database_url else "sqlite"
-        return measure(f"ours ({a.app_ref}, {db}) GET /api/v1/me/", url, headers, web.pid, a)
+        res = measure(f"ours ({a.app_ref}, {db}) GET /api/v1/me/", url, headers, web.pid, a)
+        if a.hot:
+            hot(a, f"http://127.0.0.1:{port}", web.pid, scratch, "floor", FLOOR_PASSWORD)
+        return res
     finally:
         stop_tree(web)
 
@@ -282,10 +372,11 @@ def run_doccano(a, scratch: Path) -> dict:
         subprocess.run(["bash", str(server), "stop"], env=env, capture_output=True)
 
 
-MAKE_TOKEN = """
+FLOOR_PASSWORD = "floor-" + "x" * 20
+MAKE_TOKEN = f"""
 from django.contrib.auth import get_user_model
 from projects.services.tokens import token_create
-u = get_user_model().objects.create_user("floor", password="floor-" + "x" * 20)
+u = get_user_model().objects.create_user("floor", password="{FLOOR_PASSWORD}")
 print(token_create(user_id=u.pk, name="floor")[1])
 """
 
@@ -316,6 +407,10 @@ def main() -> None:
     ap.add_argument("--doccano", action="store_true", help="also doccano's GET /v1/me")
     ap.add_argument("--harness", default=str(REPO.parent / "shared" / "bench-peers"))
     ap.add_argument("--doccano-venv", default=str(REPO.parent / "anchors" / "doccano-venv"))
+    ap.add_argument("--hot", action="store_true", help="also steps (b) and (c), ours only")
+    ap.add_argument("--docs", type=int, default=2000, help="with --hot")
+    ap.add_argument("--spans", type=int, default=5000, help="with --hot: per phase")
+    ap.add_argument("--pages", type=int, default=200, help="with --hot")
     ap.add_argument("--url", help="measure this URL of an already running server instead")
     ap.add_argument("--token", help="with --url: the Authorization token")
     ap.add_argument("--server-pid", type=int, help="with --url: its master pid, for server CPU")
