@@ -12,7 +12,8 @@ swept in start order to find the overlapping pairs (O(n log n) plus their number
 overlaps two others there is nothing to choose; otherwise the clusters
 are solved independently, and only a cluster that contains a cycle (nested or stacked spans)
 needs the cubic assignment algorithm; a cluster without one — the usual case — is a tree and is
-solved exactly by a linear dynamic programme.
+solved exactly by a linear dynamic programme. The commonest clusters (one span against two,
+two against two) are solved in closed form, with the tie-breaks those algorithms would apply.
 """
 
 from __future__ import annotations
