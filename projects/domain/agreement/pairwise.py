@@ -8,8 +8,9 @@ For each pair of annotators present on a document (in sorted order, so "first" a
 stable and A-vs-B is B-vs-A by construction) the *alignment* of rule 6 is computed once: the
 optimal one-to-one overlap matching of their span extents, ignoring labels. It serves unlabelled
 overlap F1, partial-credit F1, the label confusion matrix, span attributes and aligned relation
-F1. Labelled overlap F1 matches each label's spans on their own, solved on the edges of that
-sweep that join two spans of the label (the same optimum as matching them from scratch).
+F1. Labelled overlap F1 matches each label's spans on their own, solved on those of the pair's
+overlaps (found once, for the alignment) that join two spans of the label: the same optimum as
+matching them from scratch.
 
 Spans are compared as sets: two identical spans ``(start, end, label)`` of one annotator count
 once (as relation sets do in the reference computation), and unlabelled modes compare the set of
