@@ -453,7 +453,9 @@ class PairwiseAccumulator:
     def _add_relation_items(self, annotations: Mapping[str, _Annotation]) -> None:
         linked: dict[tuple[Extent, Extent], dict[str, str | None]] = {}
         for name in sorted(annotations):
-            for source, target, kind in annotations[name].relations:
+            # sorted: a set of strings iterates in an order that changes with the hash seed,
+            # and the first-seen order here becomes the key order of the report
+            for source, target, kind in sorted(annotations[name].relations):
                 item = linked.setdefault((source, target), {})
                 if name in item:
                     item[name] = None  # two types on one pair: no single value to compare
