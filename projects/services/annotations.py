@@ -78,19 +78,23 @@ def locked_annotation(document: Document, **lookup: Any) -> Annotation:
     return _create_locked(document, **lookup)[0]
 
 
+_LIVE_DOCUMENT_LOCKED = Prepared(
+    lambda document: Document.objects.select_for_update().filter(pk=document).values_list("pk"),
+    document=0,
+)
+
+
 def _create_locked(document: Document, **lookup: Any) -> tuple[Annotation, bool]:
     """The first write's annotation, created and locked; True when this transaction made it
     (False: another tab's write made it first)."""
     # The first write locks the document: racing the document's deletion, it either commits
     # first (and its annotation is deleted with the document) or finds the document gone.
-    live = Document.objects.select_for_update().filter(pk=document.pk).values_list("pk")
-    if only_row(live) is None:
+    if not _LIVE_DOCUMENT_LOCKED(document=document.pk):
         raise NotFound("This document has been deleted.")
     try:
         with transaction.atomic():
-            made = Annotation.objects.create(
-                project_id=document.project_id, document=document, **lookup
-            )
+            made = Annotation(project_id=document.project_id, document=document, **lookup)
+            insert(made)
     except IntegrityError:
         return Annotation.objects.select_for_update().get(document=document, **lookup), False
     return made, True
