@@ -30,6 +30,9 @@
 #   SCRATCH       scratch dir (harness copy, data dirs, logs)           [mktemp -d]
 #   OUT_DIR       where result JSON files are written                    [<repo>/bench/results]
 #   PORT          [8000]      WORKERS  [2*cores+1]
+#   THREADS       run our gunicorn with the gthread worker and this many threads per worker
+#                 (connections kept alive), e.g. WORKERS=2 THREADS=8 as README.md's deployment
+#                 section says; unset: sync workers, as doccano runs               [sync]
 #   QUIET_WAIT_S  before each run, wait up to this many seconds for the machine to be idle [0]
 #   APP_SETTINGS, APP_PYTHONPATH   run our app with another settings module (e.g. a what-if
 #                 module outside the repo that imports annotator.settings and changes one
@@ -203,7 +206,8 @@ print('bench user', u.username, u.pk)"
   }
   trap stop_ours EXIT
   "$(dirname "$APP_PY")/gunicorn" annotator.wsgi:application --bind "127.0.0.1:$PORT" \
-    --workers "$WORKERS" --chdir "$APP_DIR" --log-level warning --timeout 300 \
+    --workers "$WORKERS" ${THREADS:+--threads "$THREADS"} --chdir "$APP_DIR" \
+    --log-level warning --timeout 300 \
     > "$DATA/web.log" 2>&1 &
   echo $! > "$DATA/web.pid"
   # The Celery worker that builds exports (step (d)); same environment, so the same database,
@@ -240,13 +244,15 @@ print('bench user', u.username, u.pk)"
 
   V_DJ="django=$("$APP_PY" -c 'import django; print(django.get_version())')"
   V_DRF="djangorestframework=$("$APP_PY" -c 'import rest_framework; print(rest_framework.VERSION)')"
+  if [[ -n "${THREADS:-}" ]]; then GU_KIND="$WORKERS gthread workers x $THREADS threads"
+  else GU_KIND="$WORKERS sync workers"; fi
   V_GU="gunicorn=$("$APP_PY" -c 'import importlib.metadata as m; print(m.version("gunicorn"))')"
   cd "$H"
   "$BENCH_PY" run_bench.py --system ours --base-url "http://127.0.0.1:$PORT" \
     --server-pid "web=$DATA/web.pid" --server-pid "worker=$DATA/worker.pid" --db "$DB" \
     ${EXPORT_ROUNDS:+--export-rounds "$EXPORT_ROUNDS"} \
     --version "ours=$rev" --version "$V_DJ" --version "$V_DRF" \
-    --version "$V_GU ($WORKERS sync workers)" --version "settings=$DJANGO_SETTINGS_MODULE" \
+    --version "$V_GU ($GU_KIND)" --version "settings=$DJANGO_SETTINGS_MODULE" \
     --version "celery worker=concurrency $WORKER_CONCURRENCY, broker ${CELERY_BROKER_URL:-filesystem}" \
     --out "$OURS_OUT" "$@"
 )

@@ -322,6 +322,7 @@ def run_ours(a, scratch: Path) -> dict:
                 f"127.0.0.1:{port}",
                 "--workers",
                 str(a.workers),
+                *(["--threads", str(a.threads)] if a.threads else []),
                 "--chdir",
                 str(app),
                 "--log-level",
@@ -340,7 +341,8 @@ def run_ours(a, scratch: Path) -> dict:
         wait_up(url, headers)
         time.sleep(2)  # every worker booted
         db = "postgres" if a.database_url else "sqlite"
-        res = measure(f"ours ({a.app_ref}, {db}) GET /api/v1/me/", url, headers, web.pid, a)
+        how = f"{a.workers} workers" + (f" x {a.threads} threads" if a.threads else " sync")
+        res = measure(f"ours ({a.app_ref}, {db}, {how}) GET /api/v1/me/", url, headers, web.pid, a)
         if a.hot:
             hot(a, f"http://127.0.0.1:{port}", web.pid, scratch, "floor", FLOOR_PASSWORD)
         return res
@@ -400,7 +402,16 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=20, help="duration of the N-client phase")
-    ap.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    ap.add_argument(
+        "--workers", type=int, default=int(os.environ.get("WORKERS", 2 * (os.cpu_count() or 1) + 1))
+    )
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=int(os.environ.get("THREADS", "0")),
+        help="gunicorn gthread worker with this many threads (keeps connections alive), "
+        "e.g. 8 with --workers 2 as README.md's deployment section; 0: sync workers",
+    )
     ap.add_argument("--app-ref", default=os.environ.get("APP_REF", "HEAD"))
     ap.add_argument("--app-py", default=str(REPO / ".venv" / "bin" / "python"))
     ap.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
