@@ -20,6 +20,7 @@
 #   PEERS         "doccano" to also run doccano after ours, "" for ours only      [doccano]
 #   PEER_RESULTS  existing peer result JSON files (space separated) to put in the report
 #                 instead of running the peers, e.g. an earlier doccano run on this machine
+#   DOCCANO_WORKERS  doccano's gunicorn sync workers (servers/doccano.sh)      [2*cores+1]
 #   DOCCANO_DATABASE_URL  run doccano on PostgreSQL (…?sslmode=disable; needs psycopg2-binary
 #                 in its venv); default its SQLite
 #   EXPORT_ROUNDS export rounds (step (d)) for ours         [the harness default, 2]
@@ -272,6 +273,7 @@ for peer in $PEERS; do
   case "$peer" in
     doccano)
       PEER_ENV=(BENCH_PY="$BENCH_PY" VENV="$ANCHORS/doccano-venv" SCRATCH="$SCRATCH" PORT="$PORT")
+      if [[ -n "${DOCCANO_WORKERS:-}" ]]; then PEER_ENV+=(WORKERS="$DOCCANO_WORKERS"); fi
       PDB=sqlite
       if [[ -n "${DOCCANO_DATABASE_URL:-}" ]]; then
         PDB=postgres
