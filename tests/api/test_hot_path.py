@@ -142,3 +142,16 @@ def test_update_row_sets_only_the_named_fields(world: World) -> None:
     update_row(Document, doc.pk, title="Renamed")
     fresh = Document.objects.get(pk=doc.pk)
     assert (fresh.title, fresh.text) == ("Renamed", doc.text)
+
+
+@pytest.mark.parametrize("model_name", ["Annotation", "Span", "AuditEvent"])
+def test_models_written_without_save_have_no_save_signal_receivers(model_name: str) -> None:
+    """``insert`` and ``update_row`` skip ``pre_save``/``post_save``: a receiver connected to
+    one of these models would silently never run on the hot path. Whoever adds one must route
+    these writes through ``save()`` again (and this test tells them)."""
+    from django.apps import apps
+    from django.db.models.signals import post_save, pre_save
+
+    model = apps.get_model("projects", model_name)
+    assert not pre_save.has_listeners(model)
+    assert not post_save.has_listeners(model)
