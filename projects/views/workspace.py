@@ -1,7 +1,8 @@
 """The annotator's pages: "my work" (the queue, with progress) and the annotation workspace.
 
 The workspace page renders the text once and hands everything else to the ES modules in
-``projects/static/projects/annotate/`` through one ``json_script`` payload: the caller's own
+``projects/static/projects/annotate/`` through one ``json_script`` payload (spans by their
+offsets, without a copy of their text: the page has the article): the caller's own
 annotation (editable), or, for those who see everyone's work, another annotator's (read-only).
 Blind mode is enforced with ``ProjectAccess.sees_all_annotations``, the one place it lives:
 an annotator never gets another annotator's spans, relations, stances or sources, in the page
@@ -130,7 +131,7 @@ def _annotation_of(
         )
     if user_id is None:
         raise Http404("No such annotator in this project.")
-    found = selectors.annotation_payloads(theirs, document)
+    found = selectors.annotation_payloads(theirs, document, with_text=False)
     return (found[0] if found else selectors.empty_annotation_payload(document, username)), user_id
 
 
@@ -152,7 +153,9 @@ def workspace(request: HttpRequest, slug: str, document_id: int) -> HttpResponse
         annotation, annotator_id = _annotation_of(access, document, wanted)
         annotator, editable = wanted, False
     elif access.role in ANNOTATORS:
-        annotation = selectors.own_annotation_payload(access, document, annotator=me)
+        annotation = selectors.own_annotation_payload(
+            access, document, annotator=me, with_text=False
+        )
         annotator, annotator_id, editable = me, access.user_id, True
     else:
         # A reviewer has no annotation of their own: show the first annotator's work.

@@ -135,6 +135,27 @@ def test_text_that_looks_like_markup_stays_text_in_the_page_and_the_payload(
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
 
 
+def span_texts(data: dict[str, Any], document: Any) -> list[str]:
+    """The texts of the payload's spans, read from the document by their offsets (the payload
+    carries no copy of them)."""
+    return [document.text[s["start"] : s["end"]] for s in data["annotation"]["spans"]]
+
+
+def test_the_payload_gives_spans_by_their_offsets_without_a_copy_of_their_text(
+    client: Any, world: Any, annotated_document: Any
+) -> None:
+    # the page has the article; a copy of every span's text was a sixth of a long page
+    client.force_login(world.annotator)
+    response = client.get(workspace(world, annotated_document))
+    spans = payload(response)["annotation"]["spans"]
+    assert spans and all(set(s) == {"id", "start", "end", "label", "attributes"} for s in spans)
+    assert response.content.decode().count(ANN1_SPAN) == 1  # in the article only
+    world.project.blind = False
+    world.project.save()
+    other = payload(client.get(workspace(world, annotated_document, "?annotator=ann2")))
+    assert all("text" not in s for s in other["annotation"]["spans"])
+
+
 def test_in_blind_mode_the_page_holds_only_the_callers_own_work(
     client: Any, world: Any, annotated_document: Any
 ) -> None:
@@ -142,7 +163,7 @@ def test_in_blind_mode_the_page_holds_only_the_callers_own_work(
     response = client.get(workspace(world, annotated_document))
     html = response.content.decode()
     data = payload(response)
-    assert [s["text"] for s in data["annotation"]["spans"]] == [ANN1_SPAN]
+    assert span_texts(data, annotated_document) == [ANN1_SPAN]
     assert '"b1"' not in html
     # ann2's span text is in the article, but nowhere else
     assert html.count(ANN2_SPAN) == 1
@@ -166,7 +187,7 @@ def test_with_blind_mode_off_an_annotator_reads_another_annotators_work(
     client.force_login(world.annotator)
     data = payload(client.get(workspace(world, annotated_document, "?annotator=ann2")))
     assert data["editable"] is False
-    assert [s["text"] for s in data["annotation"]["spans"]] == [ANN2_SPAN]
+    assert span_texts(data, annotated_document) == [ANN2_SPAN]
 
 
 def test_a_reviewer_reads_any_annotators_work_and_starts_with_the_first(
@@ -179,7 +200,7 @@ def test_a_reviewer_reads_any_annotators_work_and_starts_with_the_first(
     response = client.get(workspace(world, annotated_document, "?annotator=ann2"))
     data = payload(response)
     assert data["editable"] is False and data["annotator"] == "ann2"
-    assert [s["text"] for s in data["annotation"]["spans"]] == [ANN2_SPAN]
+    assert span_texts(data, annotated_document) == [ANN2_SPAN]
     assert data["suggestions"] == {}
     html = response.content.decode()
     assert 'id="ws-submit"' not in html and "Read-only" in html
