@@ -285,3 +285,45 @@ def test_changes_left_offline_on_one_document_are_sent_from_the_next_one(
         == []
     )
     assert page.errors == []
+
+
+@pytest.mark.parametrize("width", [1280, 900, 600])
+def test_the_text_stays_put_whatever_the_save_status_says(
+    live_server: Any, browser: Any, width: int
+) -> None:
+    """The status changes when a request comes back, not when the user acts: if its longer
+    texts (offline, blocked, a refusal note) made the bar wrap, the article would jump under
+    a pointer about to press (a drag then started on the line above: a label key relabelled
+    the selected span instead of making a new one, the failure this test was made for)."""
+    setup = make_setup([ARTICLE])
+    doc, user = setup.documents[0], setup.annotator
+    context = signed_in(browser, live_server, user, viewport={"width": width, "height": 800})
+    page = open_workspace(context, workspace_url(live_server, setup.project, doc))
+    top = "() => document.getElementById('ws-text').getBoundingClientRect().top"
+    tops = {"saved": page.evaluate(top)}
+    gate = Gate(page, "hold")
+    label(page, "United States", "1")
+    page.wait_for_function("() => window.workspace.sync.status === 'saving'")
+    tops["saving"] = page.evaluate(top)
+    gate.release("abort")
+    page.wait_for_function("() => window.workspace.sync.status === 'offline'")
+    assert page.is_visible("#ws-retry")
+    tops["offline"] = page.evaluate(top)
+    page.evaluate(
+        "() => window.workspace.flash('A “supports” relation cannot start here. '.repeat(3))"
+    )
+    assert page.is_visible("#ws-note")
+    tops["note"] = page.evaluate(top)
+    page.unroute(API)
+    page.route(API, lambda route: route.fulfill(status=403, json={"error": {"message": "no"}}))
+    page.click("#ws-retry")
+    page.wait_for_function("() => window.workspace.sync.status === 'blocked'")
+    tops["blocked"] = page.evaluate(top)
+    page.unroute(API)
+    page.click("#ws-retry")
+    settled(page)
+    tops["saved again"] = page.evaluate(top)
+    assert set(tops.values()) == {tops["saved"]}, tops
+    # the whole status stays readable (a tooltip where the bar has no room for it)
+    assert page.get_attribute("#ws-save-text", "title") == "All changes saved"
+    assert page.errors == []

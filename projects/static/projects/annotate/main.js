@@ -332,9 +332,11 @@ class Workspace {
     box.dataset.status = status;
     const waiting = (this.drains || []).filter((d) => d.pending);
     const elsewhere = waiting.reduce((n, d) => n + d.pending, 0);
-    document.getElementById("ws-save-text").textContent =
+    const text = document.getElementById("ws-save-text");
+    text.textContent =
       (STATUS_TEXT[status] || (() => status))(pending) +
       (elsewhere ? ` · ${elsewhere} from another document waiting` : "");
+    text.title = text.textContent; // the slot may cut it short (it must not move the page)
     const stuck = ["offline", "retrying", "blocked"];
     document.getElementById("ws-retry").hidden =
       !stuck.includes(status) && !waiting.some((d) => stuck.includes(d.status));
