@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -227,6 +228,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait()
+        shutil.rmtree(bw.TMP, ignore_errors=True)
 
     def median(rows: list[dict[str, Any]], key: str) -> str:
         values = [r[key] for r in rows if r[key] is not None]
@@ -263,6 +265,8 @@ def main() -> None:
                 + ", ".join(f"{kind} {med[kind]:.1f}" for kind in order)
                 + f"; total {sum(med.values()):.0f}"
             )
+
+    shutil.rmtree(traces, ignore_errors=True)
 
 
 if __name__ == "__main__":
