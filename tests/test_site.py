@@ -182,3 +182,15 @@ def test_a_web_worker_imports_its_views_and_compiles_the_workspace_page_as_it_st
         "['projects.api.urls', 'projects.views.workspace']",
         "['base.html', 'projects/workspace.html']",
     ]
+
+
+def test_every_page_names_an_icon_that_is_served(client: Any, db: Any) -> None:
+    """Browsers ask every page for an icon; without one each page load logged a 404."""
+    from django.contrib.staticfiles import finders
+    from django.templatetags.static import static
+
+    html = client.get("/accounts/login/").content.decode()
+    href = static("site/favicon.svg")
+    assert f'<link rel="icon" href="{href}" type="image/svg+xml">' in html
+    found = finders.find("site/favicon.svg")
+    assert found and Path(found).read_text().startswith("<svg")
