@@ -51,6 +51,15 @@ def annotation_record(
             for span in annotation.spans
         ],
     }
+    _add_relations_and_stances(record, annotation, relations=relations, stances=stances)
+    return record
+
+
+def _add_relations_and_stances(
+    record: dict[str, object], annotation: ExportAnnotation, *, relations: bool, stances: bool
+) -> None:
+    """The keys after ``spans``, shared by the record and the fast line; left out when the
+    options leave them out, so "not exported" never reads as "none made"."""
     if relations:
         record["relations"] = [
             {"from": relation.source, "to": relation.target, "type": relation.type}
@@ -60,7 +69,6 @@ def annotation_record(
         record["stances"] = [
             {"target": stance.target, "value": stance.value} for stance in annotation.stances
         ]
-    return record
 
 
 def document_record(
@@ -125,15 +133,7 @@ def _line(
             "status": annotation.status,
             "spans": spans,
         }
-        if relations:
-            record["relations"] = [
-                {"from": relation.source, "to": relation.target, "type": relation.type}
-                for relation in annotation.relations
-            ]
-        if stances:
-            record["stances"] = [
-                {"target": stance.target, "value": stance.value} for stance in annotation.stances
-            ]
+        _add_relations_and_stances(record, annotation, relations=relations, stances=stances)
         records.append(record)
     return "".join(
         (
