@@ -15,6 +15,7 @@ from .conftest import screenshot
 from .workspace_helpers import (
     ARTICLE,
     drag_select,
+    label_fragment,
     make_setup,
     open_workspace,
     own_annotation,
@@ -43,9 +44,7 @@ def strict_scheme() -> dict[str, Any]:
 
 
 def label(page: Any, fragment: str, key: str) -> None:
-    start = ARTICLE.index(fragment)
-    drag_select(page, start, start + len(fragment))
-    page.keyboard.press(key)
+    label_fragment(page, ARTICLE, fragment, key)
 
 
 def point(page: Any, fragment: str, at: float = 0.5) -> tuple[float, float]:

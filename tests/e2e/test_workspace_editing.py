@@ -13,8 +13,8 @@ from tests.factories import demo_scheme
 from .conftest import SHOTS
 from .workspace_helpers import (
     ARTICLE,
-    drag_select,
     highlighted_texts,
+    label_fragment,
     make_setup,
     open_workspace,
     own_annotation,
@@ -53,10 +53,7 @@ def state(document: Any, user: Any) -> tuple[Any, ...]:
     return spans, relations, stances
 
 
-def label(page: Any, text: str, fragment: str, key: str) -> None:
-    start = text.index(fragment)
-    drag_select(page, start, start + len(fragment))
-    page.keyboard.press(key)
+label = label_fragment
 
 
 def click_text(page: Any, text: str, fragment: str) -> None:

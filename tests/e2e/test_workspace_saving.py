@@ -17,7 +17,7 @@ from .conftest import screenshot
 from .workspace_helpers import (
     ARTICLE,
     audit_trail,
-    drag_select,
+    label_fragment,
     make_setup,
     open_workspace,
     own_annotation,
@@ -33,9 +33,7 @@ API = "**/api/v1/**"
 
 
 def label(page: Any, fragment: str, key: str) -> None:
-    start = ARTICLE.index(fragment)
-    drag_select(page, start, start + len(fragment))
-    page.keyboard.press(key)
+    label_fragment(page, ARTICLE, fragment, key)
 
 
 def status(page: Any) -> str:

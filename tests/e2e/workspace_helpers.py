@@ -113,6 +113,13 @@ def drag_select(page: Any, start: int, end: int) -> None:
     page.mouse.up()
 
 
+def label_fragment(page: Any, text: str, fragment: str, key: str) -> None:
+    """Select the first ``fragment`` of ``text`` with the mouse, then press the label's key."""
+    start = text.index(fragment)
+    drag_select(page, start, start + len(fragment))
+    page.keyboard.press(key)
+
+
 def selection_text(page: Any) -> str:
     return page.evaluate("() => getSelection().toString()")
 
