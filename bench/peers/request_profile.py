@@ -163,7 +163,7 @@ def main() -> None:
 
     wrapper.connect, wrapper._close, wrapper._commit = connect, close, commit
 
-    def phase(name, calls, profile):
+    def phase(name, calls, profile, tags=None):
         lat = []
         cpus: list[float] = []
         cpu0 = time.process_time()
@@ -218,11 +218,19 @@ def main() -> None:
             )
             for s in sample_sql:
                 print(f"    {s}")
+        for tag in sorted(set(tags or [])):
+            tagged = [x for x, t in zip(lat, tags, strict=True) if t == tag]
+            sql_n = Counter(len(x) for x, t in zip(all_sql, tags, strict=True) if t == tag)
+            print(
+                f"  {tag}: {len(tagged)} requests, p50 {pct(tagged, 50) * 1e3:.2f} ms, "
+                f"p95 {pct(tagged, 95) * 1e3:.2f} ms, statements {dict(sql_n)}"
+            )
         if prof:
             out = io.StringIO()
-            st = pstats.Stats(prof, stream=out).sort_stats("cumulative")
+            order = os.environ.get("PROF_SORT", "cumulative")  # or tottime
+            st = pstats.Stats(prof, stream=out).sort_stats(order)
             st.print_stats(a.top)
-            print("  cProfile (cumulative, whole phase):")
+            print(f"  cProfile ({order}, whole phase):")
             for line in out.getvalue().splitlines():
                 if line.strip() and ("/" in line or "ncalls" in line):
                     print("   ", line[:200])
@@ -260,7 +268,12 @@ def main() -> None:
         return f
 
     print(f"import of {a.docs} docs in-process: {t_import:.2f} s ({a.docs / t_import:.0f} docs/s)")
-    phase("span create (sequential)", [span_call(op) for op in seq], a.profile)
+    seen: set[int] = set()
+    tags = []
+    for op in seq:
+        tags.append("later span of a document" if op.doc in seen else "first span of a document")
+        seen.add(op.doc)
+    phase("span create (sequential)", [span_call(op) for op in seq], a.profile, tags)
     phase("annotation page (?include=document)", [page_call(d) for d in wl.page_docs], a.profile)
     wrapper.connect, wrapper._close, wrapper._commit = orig_connect, orig_close, orig_commit
 

@@ -43,9 +43,12 @@ class DocumentScopedView(ProjectView):
 
     def conflict_extra(self, exc: ServiceError) -> dict[str, Any]:
         """A 409 carries the current state, so the client can show what changed."""
-        annotation_id = exc.extra.get("annotation_id")
-        if annotation_id is None:
+        if "annotation_id" not in exc.extra:
             return {}
+        annotation_id = exc.extra["annotation_id"]
+        if annotation_id is None:  # the caller has no annotation yet
+            username = self.request.user.get_username()
+            return {"current": selectors.empty_annotation_payload(self.document, username)}
         return {
             "current": selectors.annotation_fresh(
                 int(annotation_id), self.document, self.request.user.get_username()
@@ -133,9 +136,11 @@ class SpanListView(DocumentScopedView):
         request=s.SpanIn, responses={201: s.ChangeOut, 200: s.ChangeOut}, tags=["annotations"]
     )
     def post(self, request: Request, project_id: str, document_id: int) -> Response:
-        data = s.SpanIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
+        v = s.span_in_fast(request.data)
+        if v is None:
+            data = s.SpanIn(data=request.data)
+            data.is_valid(raise_exception=True)
+            v = data.validated_data
         change = annotation_services.span_create(
             access=self.access,
             document=self.document,

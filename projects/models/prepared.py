@@ -15,11 +15,11 @@ written this way have no receivers) and the ``TransactionManagementError`` check
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Model, QuerySet
+from django.db.models import Field, Model, QuerySet
 from django.db.models.sql import InsertQuery
 
 M = TypeVar("M", bound=Model)
@@ -113,7 +113,34 @@ def instance(
     return model.from_db(using, names, list(values))
 
 
-_INSERTS: dict[tuple[type[Model], str, str], tuple[str, list[Any], bool]] = {}
+# Field types whose ``get_db_prep_save`` returns an exact ``int``, ``str`` or None unchanged
+# (and whose ``pre_save`` is the plain attribute read): the INSERT passes such values as they
+# are instead of through two method calls per field.
+_PLAIN_TYPES = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "BigIntegerField",
+        "CharField",
+        "ForeignKey",
+        "IntegerField",
+        "PositiveBigIntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "SmallIntegerField",
+        "TextField",
+    }
+)
+_PLAIN_VALUES = (int, str, type(None))
+_INSERTS: dict[tuple[type[Model], str, str], tuple[str, list[Any], bool, list[Any]]] = {}
+
+
+def _plain(field: Any) -> bool:
+    if field.get_internal_type() not in _PLAIN_TYPES or type(field).pre_save is not Field.pre_save:
+        return False
+    if field.is_relation:  # a key to an integer primary key
+        return field.target_field.get_internal_type() in _PLAIN_TYPES - {"CharField", "TextField"}
+    return True
 
 
 def insert(obj: Model, using: str = DEFAULT_DB_ALIAS) -> None:
@@ -125,8 +152,10 @@ def insert(obj: Model, using: str = DEFAULT_DB_ALIAS) -> None:
     connection = connections[using]
     key = (model, using, connection.vendor)
     entry = _INSERTS.get(key)
-    fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
     if entry is None:
+        fields = [
+            f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field
+        ]
         query = InsertQuery(model)
         query.insert_values(fields, [obj])
         compiler = query.get_compiler(using=using)
@@ -137,9 +166,17 @@ def insert(obj: Model, using: str = DEFAULT_DB_ALIAS) -> None:
             sql,
             returning,
             bool(compiler.returning_fields and connection.features.can_return_columns_from_insert),
+            [(f, f.attname if _plain(f) else None) for f in fields],
         )
-    sql, returning, returns_columns = entry
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields]
+    sql, returning, returns_columns, fields_plain = entry
+    params = []
+    for field, attname in fields_plain:
+        if attname is not None:
+            value = getattr(obj, attname)
+            if type(value) in _PLAIN_VALUES:
+                params.append(value)
+                continue
+        params.append(field.get_db_prep_save(field.pre_save(obj, True), connection=connection))
     if returning:
         params.append(returning)
     with connection.cursor() as cursor:
@@ -154,25 +191,39 @@ def insert(obj: Model, using: str = DEFAULT_DB_ALIAS) -> None:
     obj._state.db = using
 
 
-_UPDATES: dict[tuple[type[Model], tuple[str, ...], str], str] = {}
+_UPDATES: dict[tuple[type[Model], tuple[str, ...], tuple[str, ...], str], str] = {}
 
 
 def update_row(model: type[Model], pk: Any, using: str = DEFAULT_DB_ALIAS, **values: Any) -> None:
     """``UPDATE … SET <values> WHERE pk = <pk>`` with the SQL built once per process, for a
     row the caller holds locked (no manager filters: the row is known to be there)."""
+    update_rows(model, {model._meta.pk.name: pk}, using=using, **values)
+
+
+def update_rows(
+    model: type[Model], where: Mapping[str, Any], using: str = DEFAULT_DB_ALIAS, **values: Any
+) -> int:
+    """``UPDATE … SET <values> WHERE <field> = <value> AND …`` with the SQL built once per
+    process; the number of rows changed. Plain equality on the model's own columns only (no
+    manager filters, no lookups): the hot paths' ``filter(...).update(...)``."""
     connection = connections[using]
     meta = model._meta
-    names = tuple(values)
+    names, keys = tuple(values), tuple(where)
     fields = [meta.get_field(name) for name in names]
-    key = (model, names, connection.vendor)
+    key_fields = [meta.get_field(name) for name in keys]
+    key = (model, names, keys, connection.vendor)
     sql = _UPDATES.get(key)
     if sql is None:
         q = connection.ops.quote_name
         sets = ", ".join(f"{q(f.column)} = %s" for f in fields)
+        cond = " AND ".join(f"{q(f.column)} = %s" for f in key_fields)
         # only quoted table and column names of the model go into the text; values are params
-        sql = f"UPDATE {q(meta.db_table)} SET {sets} WHERE {q(meta.pk.column)} = %s"  # noqa: S608
+        sql = f"UPDATE {q(meta.db_table)} SET {sets} WHERE {cond}"  # noqa: S608
         _UPDATES[key] = sql
     params = [f.get_db_prep_save(values[f.name], connection=connection) for f in fields]
-    params.append(meta.pk.get_db_prep_value(pk, connection))
+    params += [
+        f.get_db_prep_value(where[n], connection) for f, n in zip(key_fields, keys, strict=True)
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        return cursor.rowcount

@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import OuterRef, Q, Subquery, UniqueConstraint
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
@@ -34,7 +35,7 @@ from projects.models import (
     Stance,
     StanceTarget,
 )
-from projects.models.prepared import Prepared, columns, insert, instance, update_row
+from projects.models.prepared import Prepared, columns, insert, instance, update_row, update_rows
 from projects.models.query import only_row
 from projects.permissions import ProjectAccess
 
@@ -78,39 +79,99 @@ def locked_annotation(document: Document, **lookup: Any) -> Annotation:
     return _create_locked(document, **lookup)[0]
 
 
-_LIVE_DOCUMENT_LOCKED = Prepared(
-    lambda document: Document.objects.select_for_update().filter(pk=document).values_list("pk"),
-    document=0,
-)
-
-
 def _create_locked(document: Document, **lookup: Any) -> tuple[Annotation, bool]:
     """The first write's annotation, created and locked; True when this transaction made it
     (False: another tab's write made it first)."""
-    # The first write locks the document: racing the document's deletion, it either commits
-    # first (and its annotation is deleted with the document) or finds the document gone.
-    if not _LIVE_DOCUMENT_LOCKED(document=document.pk):
+    made = insert_annotation(document, **lookup)
+    if made is not None:
+        return made, True
+    existing = only_row(Annotation.objects.select_for_update().filter(document=document, **lookup))
+    if existing is None:
         raise NotFound("This document has been deleted.")
-    try:
-        with transaction.atomic():
-            made = Annotation(project_id=document.project_id, document=document, **lookup)
-            insert(made)
-    except IntegrityError:
-        return Annotation.objects.select_for_update().get(document=document, **lookup), False
-    return made, True
+    return existing, False
+
+
+_ANNOTATION_INSERTS: dict[tuple[str, str], tuple[str, list[Any]]] = {}
+
+
+def _annotation_insert_sql(connection: BaseDatabaseWrapper, kind: str) -> tuple[str, list[Any]]:
+    q = connection.ops.quote_name
+    meta, doc = Annotation._meta, Document._meta
+    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
+    # The conflict target is the kind's partial unique constraint (one live annotation per
+    # annotator, one live gold per document), with its condition written exactly as the
+    # migration wrote the index's: SQLite and PostgreSQL match a partial index only against
+    # the same predicate, with literal values.
+    name = "annotation_one_gold" if kind == AnnotationKind.GOLD else "annotation_one_per_annotator"
+    (constraint,) = (c for c in meta.constraints if c.name == name)
+    assert isinstance(constraint, UniqueConstraint)
+    target = ", ".join(q(meta.get_field(f).column) for f in constraint.fields)
+    condition = constraint._get_condition_sql(Annotation, connection.schema_editor())
+    # FOR SHARE, not FOR UPDATE: it holds off the document's deletion (which locks the row
+    # FOR UPDATE) and no more. Foreign-key checks at commit take KEY SHARE on the document;
+    # FOR UPDATE would make a write that lost the race here (holding the document, waiting
+    # for the annotation's lock) deadlock with the writer that holds the annotation and
+    # checks its audit event's key at commit. SQLite has no row locks: the write
+    # transaction (BEGIN IMMEDIATE) already excludes every other writer.
+    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    sql = (
+        f"INSERT INTO {q(meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "  # noqa: S608
+        f"SELECT {', '.join(['%s'] * len(fields))} FROM {q(doc.db_table)} "
+        f"WHERE {q(doc.pk.column)} = %s AND {q('deleted_at')} IS NULL{lock} "
+        f"ON CONFLICT ({target}) WHERE {condition} DO NOTHING "
+        f"RETURNING {q(meta.pk.column)}"
+    )
+    return sql, fields
+
+
+def insert_annotation(document: Document, *, version: int = 0, **lookup: Any) -> Annotation | None:
+    """A document's new annotation (an annotator's or the gold), inserted and so locked by
+    this transaction; None when it is already there (another tab's first write won the race)
+    or the document has been deleted.
+
+    One statement does what a lock of the document, a savepoint, the INSERT and its release
+    did: the INSERT takes its row from the live document (locked on PostgreSQL, so a deletion
+    either commits first and nothing is inserted, or waits for this transaction), and
+    ``ON CONFLICT DO NOTHING`` on the one-live-annotation constraint turns a lost race into no
+    row instead of an error that would need a savepoint. A document's first span is a third
+    of a typical session's writes, so this is on the hot path.
+    """
+    made = Annotation(project_id=document.project_id, document=document, version=version, **lookup)
+    connection = connections[DEFAULT_DB_ALIAS]
+    key = (connection.vendor, made.kind)
+    entry = _ANNOTATION_INSERTS.get(key)
+    if entry is None:
+        entry = _ANNOTATION_INSERTS[key] = _annotation_insert_sql(connection, made.kind)
+    sql, fields = entry
+    params = [f.get_db_prep_save(f.pre_save(made, True), connection=connection) for f in fields]
+    params.append(document.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    made.pk = row[0]
+    made._state.adding = False
+    made._state.db = DEFAULT_DB_ALIAS
+    return made
 
 
 def _lock_annotation(access: ProjectAccess, document: Document) -> Annotation:
     return locked_annotation(document, annotator_id=access.user_id, kind=AnnotationKind.ANNOTATOR)
 
 
-def _check_version(annotation: Annotation, version: int | None) -> None:
-    if version is not None and version != annotation.version:
+def _check_version(annotation: Annotation | None, version: int | None) -> None:
+    """``annotation`` None: the caller has none yet, which is version 0."""
+    current = 0 if annotation is None else annotation.version
+    if version is not None and version != current:
         raise Conflict(
             f"This annotation was changed elsewhere (you have version {version}, the server has "
-            f"version {annotation.version}). Reload to see the current state.",
+            f"version {current}). Reload to see the current state.",
             code="stale_version",
-            extra={"annotation_id": annotation.pk, "version": annotation.version},
+            extra={
+                "annotation_id": None if annotation is None else annotation.pk,
+                "version": current,
+            },
         )
 
 
@@ -122,20 +183,29 @@ def _bump(
     obj_type: str,
     obj_id: object,
     data: dict[str, Any] | None = None,
+    inserted: bool = False,
 ) -> None:
+    """One more version, and the change on the audit trail. ``inserted``: the change's own
+    INSERT of the annotation already wrote version 1."""
     now = timezone.now()
-    # The caller holds the annotation's row locked, so its version is the current one.
-    update_row(Annotation, annotation.pk, version=annotation.version + 1, updated_at=now)
-    annotation.version += 1
-    annotation.updated_at = now
+    if not inserted:
+        # The caller holds the annotation's row locked, so its version is the current one.
+        update_row(Annotation, annotation.pk, version=annotation.version + 1, updated_at=now)
+        annotation.version += 1
+        annotation.updated_at = now
     if annotation.version == 1:
         # The first change starts the work; later changes need not touch the assignment
         # (assignment_create reads the annotation's state for documents assigned later).
-        Assignment.objects.filter(
-            document_id=annotation.document_id,
-            annotator_id=annotation.annotator_id,
-            status=AssignmentStatus.ASSIGNED,
-        ).update(status=AssignmentStatus.IN_PROGRESS, updated_at=now)
+        update_rows(
+            Assignment,
+            {
+                "document_id": annotation.document_id,
+                "annotator_id": annotation.annotator_id,
+                "status": AssignmentStatus.ASSIGNED,
+            },
+            status=AssignmentStatus.IN_PROGRESS,
+            updated_at=now,
+        )
     audit_record(
         actor_id=actor_id,
         action=action,
@@ -232,25 +302,19 @@ _OWN_LOCKED_WITH_SPAN = Prepared(
 
 def _lock_annotation_and_span(
     access: ProjectAccess, document: Document, client_id: str
-) -> tuple[Annotation, Span | None]:
-    """The caller's annotation, locked, and its span with ``client_id`` if there is one.
+) -> tuple[Annotation | None, Span | None]:
+    """The caller's annotation, locked, and its span with ``client_id`` if there is one; no
+    annotation when this is the caller's first write to the document.
 
     The span's id comes with the lock, in the same statement (a subquery), so a new span costs
     no separate lookup; only a retry (the span is there) reads the span itself. The statement's
     SQL is built once per process (``Prepared``).
     """
     rows = _OWN_LOCKED_WITH_SPAN(document=document.pk, user=access.user_id, client_id=client_id)
-    if not rows:  # the first write: the annotation is made here (or by a racing tab)
-        annotation, made = _create_locked(
-            document, annotator_id=access.user_id, kind=AnnotationKind.ANNOTATOR
-        )
-        if made:
-            return annotation, None
-        span_pk = annotation.spans.filter(client_id=client_id).values_list("pk", flat=True)
-        found = only_row(span_pk)
-    else:
-        found, *values = rows[0]
-        annotation = instance(Annotation, values)
+    if not rows:
+        return None, None
+    found, *values = rows[0]
+    annotation = instance(Annotation, values)
     if found is None:
         return annotation, None
     return annotation, Span.objects.select_related("label").get(pk=found)
@@ -278,26 +342,42 @@ def span_create(
         document.text, span_in, scheme_spec(access.project), field="span"
     )
     label_row = None if problems else label_rows(access.project).get(label)
+    inserted = False
     with transaction.atomic():
-        annotation, existing = _lock_annotation_and_span(access, document, cid)
-        if existing is not None:
-            if (existing.start, existing.end, existing.label.name, existing.attributes) == (
-                start,
-                end,
-                label,
-                attrs,
-            ):
-                return Change(annotation, existing, created=False)
-            raise Conflict(
-                f"Client id '{cid}' is already used by another span of this annotation.",
-                code="duplicate_client_id",
-                extra={"annotation_id": annotation.pk, "version": annotation.version},
+        while True:
+            annotation, existing = _lock_annotation_and_span(access, document, cid)
+            if existing is not None:
+                assert annotation is not None  # a span has its annotation
+                if (existing.start, existing.end, existing.label.name, existing.attributes) == (
+                    start,
+                    end,
+                    label,
+                    attrs,
+                ):
+                    return Change(annotation, existing, created=False)
+                raise Conflict(
+                    f"Client id '{cid}' is already used by another span of this annotation.",
+                    code="duplicate_client_id",
+                    extra={"annotation_id": annotation.pk, "version": annotation.version},
+                )
+            _check_version(annotation, version)
+            _raise_problems(problems, "span")
+            if label_row is None:  # pragma: no cover - rows always mirror the validated scheme
+                label_row = Label.objects.get(project_id=access.project.pk, name=label)
+            if annotation is not None:
+                _check_overlap(access, annotation, span_in)
+                break
+            # The first write: the annotation is inserted with this change's version.
+            annotation = insert_annotation(
+                document, version=1, annotator_id=access.user_id, kind=AnnotationKind.ANNOTATOR
             )
-        _check_version(annotation, version)
-        _raise_problems(problems, "span")
-        if label_row is None:  # pragma: no cover - rows always mirror the validated scheme
-            label_row = Label.objects.get(project_id=access.project.pk, name=label)
-        _check_overlap(access, annotation, span_in)
+            if annotation is not None:
+                inserted = True
+                break
+            # Another tab's first write won the race (its annotation is committed now, and
+            # the next read locks it), or the document is gone.
+            if not Document.objects.filter(pk=document.pk).exists():
+                raise NotFound("This document has been deleted.")
         span = Span(
             annotation=annotation,
             client_id=cid,
@@ -314,6 +394,7 @@ def span_create(
             obj_type="span",
             obj_id=cid,
             data={"start": start, "end": end, "label": label},
+            inserted=inserted,
         )
         return Change(annotation, span)
 

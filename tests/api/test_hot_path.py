@@ -47,6 +47,52 @@ def test_a_span_on_an_existing_annotation_costs_six_statements(world: World) -> 
     assert r.json()["version"] == 2
 
 
+def test_a_documents_first_span_costs_seven_statements(world: World) -> None:
+    doc, warm = world.documents[0], world.documents[1]
+    client = token_client(world.annotator)
+    url = f"/api/v1/projects/{world.project.pk}/documents/{{}}/annotation/spans/"
+    # the token's last use and the scheme's labels are read once, by an earlier request
+    body = {"start": 0, "end": 4, "label": "Claim", "version": 0}
+    assert client.post(url.format(warm.pk), body, format="json").status_code == 201
+    with CaptureQueriesContext(connection) as ctx:
+        r = client.post(url.format(doc.pk), body, format="json")
+    assert r.status_code == 201, r.content
+    # token + user; membership + project + document; the annotation (none yet); INSERT the
+    # annotation from the live document, at version 1; INSERT span; UPDATE assignment to in
+    # progress; INSERT audit event. No document lock, no version UPDATE.
+    assert len(statements(ctx)) == 7, "\n".join(q[:100] for q in statements(ctx))
+    annotation = Annotation.objects.get(document=doc, annotator=world.annotator)
+    assert (r.json()["annotation"], r.json()["version"]) == (annotation.pk, 1)
+    assert annotation.version == 1 and annotation.spans.count() == 1
+    assert annotation.updated_at >= annotation.created_at
+
+
+def test_insert_annotation_does_nothing_when_there_is_one_or_the_document_is_gone(
+    world: World,
+) -> None:
+    from projects.models import AnnotationKind
+    from projects.services.annotations import insert_annotation
+
+    doc, gone = world.documents[0], world.documents[1]
+    mine = {"annotator_id": world.annotator.pk, "kind": AnnotationKind.ANNOTATOR}
+    made = insert_annotation(doc, **mine)
+    assert made is not None and not made._state.adding
+    assert Annotation.objects.get(pk=made.pk).version == 0
+    assert insert_annotation(doc, **mine) is None
+    # the other annotator and the gold are other rows, each once
+    other = insert_annotation(doc, annotator_id=world.annotator2.pk, kind=AnnotationKind.ANNOTATOR)
+    gold = insert_annotation(doc, kind=AnnotationKind.GOLD, version=1)
+    assert other is not None and gold is not None and gold.annotator_id is None
+    assert insert_annotation(doc, kind=AnnotationKind.GOLD) is None
+    assert Annotation.objects.filter(document=doc).count() == 3
+    # a deleted annotation makes room for a new one; a deleted document takes none
+    Annotation.objects.filter(pk=made.pk).update(deleted_at=made.created_at)
+    assert insert_annotation(doc, **mine) is not None
+    Document.objects.filter(pk=gone.pk).update(deleted_at=made.created_at)
+    assert insert_annotation(gone, **mine) is None
+    assert not Annotation.all_objects.filter(document=gone).exists()
+
+
 def test_the_annotation_page_costs_five_statements(world: World) -> None:
     doc = world.documents[0]
     client = token_client(world.annotator)
@@ -133,6 +179,62 @@ def test_insert_writes_the_row_save_would(world: World) -> None:
         same = {f: getattr(other, f) for f in fields if f != "created_at"}
         assert same == {f: getattr(saved, f) for f in fields if f != "created_at"}
         assert other.created_at >= saved.created_at
+
+
+def test_insert_writes_choices_keys_and_json_as_save_does(world: World) -> None:
+    """The plain-value shortcut (exact ints and strings passed as they are) leaves what needs
+    converting to the fields: a choices member, a JSON value, a datetime."""
+    from projects.models import AnnotationKind, AnnotationStatus, Label
+    from projects.models.prepared import insert
+
+    doc = world.documents[0]
+    annotation = Annotation(
+        project_id=world.project.pk,
+        document=doc,
+        annotator=world.annotator,
+        kind=AnnotationKind.ANNOTATOR,
+        status=AnnotationStatus.SUBMITTED,
+        adjudication={"é": [1, None]},
+    )
+    insert(annotation)
+    label = Label.objects.filter(project=world.project).first()
+    span = Span(annotation=annotation, client_id="c1", start=0, end=4, label=label)
+    span.attributes = {"stance": "pro"}
+    insert(span)
+    fresh = Annotation.objects.get(pk=annotation.pk)
+    assert (fresh.kind, fresh.status, fresh.adjudication) == (
+        "annotator",
+        "submitted",
+        {"é": [1, None]},
+    )
+    assert fresh.created_at is not None and fresh.annotator_id == world.annotator.pk
+    stored = Span.objects.get(pk=span.pk)
+    assert (stored.annotation_id, stored.label_id, stored.start, stored.end) == (
+        annotation.pk,
+        label.pk,
+        0,
+        4,
+    )
+    assert stored.attributes == {"stance": "pro"} and stored.client_id == "c1"
+
+
+def test_update_rows_changes_the_matching_rows_only(world: World) -> None:
+    from projects.models import Assignment, AssignmentStatus
+    from projects.models.prepared import update_rows
+
+    doc = world.documents[0]
+    assigned = Assignment.objects.filter(document=doc).count()
+    assert assigned
+    n = update_rows(
+        Assignment,
+        {"document_id": doc.pk, "annotator_id": world.annotator.pk, "status": "assigned"},
+        status=AssignmentStatus.IN_PROGRESS,
+    )
+    assert n == 1
+    assert Assignment.objects.get(document=doc, annotator=world.annotator).status == "in_progress"
+    assert Assignment.objects.filter(document=doc, status="in_progress").count() == 1
+    again = {"document_id": doc.pk, "annotator_id": world.annotator.pk, "status": "assigned"}
+    assert update_rows(Assignment, again, status=AssignmentStatus.SUBMITTED) == 0
 
 
 def test_update_row_sets_only_the_named_fields(world: World) -> None:
