@@ -69,6 +69,7 @@ def main() -> None:
     ap.add_argument("--pages", type=int, default=200)
     ap.add_argument("--profile", action="store_true", help="cProfile the span and page phases")
     ap.add_argument("--top", type=int, default=30)
+    ap.add_argument("--profile-import", action="store_true", help="cProfile the import")
     ap.add_argument("--no-client-id", action="store_true")
     a = ap.parse_args()
 
@@ -121,8 +122,23 @@ def main() -> None:
 
     t0 = time.perf_counter()
     upload = SimpleUploadedFile("c.jsonl", body.encode(), "application/x-ndjson")
+    prof = cProfile.Profile() if a.profile_import else None
+    if prof:
+        prof.enable()
     r = c.post(f"/api/v1/projects/{pid}/documents/import/", {"file": upload}, **auth)
+    if prof:
+        prof.disable()
     t_import = time.perf_counter() - t0
+    if prof:
+        out = io.StringIO()
+        pstats.Stats(prof, stream=out).sort_stats(os.environ.get("PROF_SORT", "cumulative"))
+        pstats.Stats(prof, stream=out).sort_stats(
+            os.environ.get("PROF_SORT", "cumulative")
+        ).print_stats(a.top)
+        print("  cProfile of the import:")
+        for line in out.getvalue().splitlines():
+            if line.strip() and ("/" in line or "ncalls" in line or "{" in line):
+                print("   ", line[:200])
     assert r.status_code == 201, r.content
     ids = {}
     page = 1

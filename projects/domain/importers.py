@@ -330,6 +330,13 @@ def _decode(context: _Context, data: bytes, file: str) -> str | None:
 
 def _unstorable(value: str) -> str | None:
     """Describe the first character a database cannot store, if any."""
+    if "\x00" not in value:
+        try:  # C-speed checks for the usual case; the regex only finds where the fault is
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            pass
+        else:
+            return None
     match = _UNSTORABLE.search(value)
     if match is None:
         return None

@@ -156,9 +156,12 @@ def normalise_with_map(text: str) -> Normalised:
 
     O(n): one regex scan, then Python-level work only around characters that can change.
     """
+    length = len(text)
+    if "\r" not in text and unicodedata.is_normalized("NFC", text):
+        # The usual case, checked in C: nothing changes, so every offset maps to itself.
+        return Normalised(text, length)
     edits: list[_Edit] = []
     covered = 0
-    length = len(text)
     for match in _MAYBE_UNSTABLE.finditer(text):
         position = match.start()
         if position < covered:

@@ -34,6 +34,7 @@ from projects.models import (
     Stance,
     StanceTarget,
 )
+from projects.models.prepared import insert_many
 from projects.models.query import only_row
 
 from .audit import audit_record
@@ -134,29 +135,19 @@ def documents_import(
     result.skipped = [d.external_id for d in docs if d.external_id in existing]
     docs = [d for d in docs if d.external_id not in existing]
 
-    created = Document.objects.bulk_create(
-        [
-            Document(
-                project=project,
-                external_id=d.external_id,
-                title=d.title,
-                text=d.text,
-                length=len(d.text),
-                sha256=sha256_text(d.text),
-                meta=dict(d.meta),
-            )
-            for d in docs
-        ],
-        batch_size=500,
-    )
-    if any(d.pk is None for d in created):  # pragma: no cover - backends without RETURNING
-        ids = dict(
-            Document.objects.filter(
-                project=project, external_id__in=[d.external_id for d in docs]
-            ).values_list("external_id", "pk")
+    created = [
+        Document(
+            project=project,
+            external_id=d.external_id,
+            title=d.title,
+            text=d.text,
+            length=len(d.text),
+            sha256=sha256_text(d.text),
+            meta=dict(d.meta),
         )
-        for doc in created:
-            doc.pk = ids[doc.external_id]
+        for d in docs
+    ]
+    insert_many(created)  # bulk_create's rows without the ORM's per-row compiling
     _import_annotations(project, docs, created, members, result)
     result.created = len(created)
     result.document_ids = [d.pk for d in created]

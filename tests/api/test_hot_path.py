@@ -218,6 +218,42 @@ def test_insert_writes_choices_keys_and_json_as_save_does(world: World) -> None:
     assert stored.attributes == {"stance": "pro"} and stored.client_id == "c1"
 
 
+def test_insert_many_writes_the_rows_bulk_create_would(world: World) -> None:
+    """Several batches (SQLite takes 999 parameters a statement), each row given its own
+    primary key in order, the same stored values as ``bulk_create`` (auto_now set, JSON)."""
+    from projects.models.prepared import insert_many
+
+    def documents(prefix: str) -> list[Document]:
+        return [
+            Document(
+                project=world.project,
+                external_id=f"{prefix}-{i}",
+                title=f"T{i}",
+                text=f"text é {i}",
+                length=len(f"text é {i}"),
+                sha256=f"{i:064x}",
+                meta={"n": i, "tags": ["a", None]},
+            )
+            for i in range(250)
+        ]
+
+    made, reference = documents("fast"), documents("orm")
+    insert_many(made)
+    Document.objects.bulk_create(reference)
+    assert all(d.pk is not None and not d._state.adding for d in made)
+    assert len({d.pk for d in made}) == 250
+    skip = {"id", "external_id", "created_at"}
+    names = [f.attname for f in Document._meta.concrete_fields if f.attname not in skip]
+    for fast, orm in zip(made, reference, strict=True):
+        stored = Document.objects.get(pk=fast.pk)
+        assert stored.external_id == fast.external_id
+        assert [getattr(stored, n) for n in names] == [
+            getattr(Document.objects.get(pk=orm.pk), n) for n in names
+        ]
+        assert stored.created_at is not None
+    insert_many([])  # nothing to do
+
+
 def test_update_rows_changes_the_matching_rows_only(world: World) -> None:
     from projects.models import Assignment, AssignmentStatus
     from projects.models.prepared import update_rows
