@@ -27,7 +27,10 @@ class Annotation(models.Model):
     """``version`` grows by one with every change; a write that carries an older version is
     refused with 409 so two tabs can never silently overwrite each other."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="annotations")
+    # indexed by annotation_project_idx (project, status, document), which leads with it
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="annotations", db_index=False
+    )
     # RESTRICT: a document with annotations is never removed on its own (only with its project);
     # the app soft-deletes documents instead (``deleted_at``).
     document = models.ForeignKey(Document, on_delete=models.RESTRICT, related_name="annotations")
@@ -112,7 +115,11 @@ class Span(models.Model):
     """``[start, end)`` in Unicode code points of the document's text. ``client_id`` is the id
     the client (or the import file) gave the span; relations and retries refer to it."""
 
-    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="spans")
+    # no index of its own: span_unique_client_id (annotation, client_id) serves every lookup
+    # by annotation, and each index is one more page written on every span saved
+    annotation = models.ForeignKey(
+        Annotation, on_delete=models.CASCADE, related_name="spans", db_index=False
+    )
     client_id = models.CharField(max_length=64)
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
@@ -180,11 +187,24 @@ class AuditEvent(models.Model):
     """Append-only: who did what, when. Rows outlive what they describe (SET_NULL), so the
     trail survives deletions."""
 
+    # project and document are indexed by the two (…, created_at) indexes below, whose first
+    # column serves lookups by either alone: an event is written with every change, so no
+    # index is kept that another one already covers
     project = models.ForeignKey(
-        Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+        Project,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_events",
+        db_index=False,
     )
     document = models.ForeignKey(
-        Document, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+        Document,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_events",
+        db_index=False,
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
