@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import OuterRef, Q, Subquery, UniqueConstraint
+from django.db.models import Q, UniqueConstraint
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
@@ -35,7 +35,7 @@ from projects.models import (
     Stance,
     StanceTarget,
 )
-from projects.models.prepared import Prepared, columns, insert, instance, update_row, update_rows
+from projects.models.prepared import insert, instance, update_row, update_rows
 from projects.models.query import only_row
 from projects.permissions import ProjectAccess
 
@@ -94,6 +94,17 @@ def _create_locked(document: Document, **lookup: Any) -> tuple[Annotation, bool]
 _ANNOTATION_INSERTS: dict[tuple[str, str], tuple[str, list[Any]]] = {}
 
 
+def _constraint(name: str) -> UniqueConstraint:
+    (constraint,) = (c for c in Annotation._meta.constraints if c.name == name)
+    assert isinstance(constraint, UniqueConstraint)
+    return constraint
+
+
+def _constraint_condition(connection: BaseDatabaseWrapper, name: str) -> str:
+    """The WHERE of one of Annotation's partial unique constraints, as its index has it."""
+    return _constraint(name)._get_condition_sql(Annotation, connection.schema_editor())
+
+
 def _annotation_insert_sql(connection: BaseDatabaseWrapper, kind: str) -> tuple[str, list[Any]]:
     q = connection.ops.quote_name
     meta, doc = Annotation._meta, Document._meta
@@ -103,10 +114,8 @@ def _annotation_insert_sql(connection: BaseDatabaseWrapper, kind: str) -> tuple[
     # migration wrote the index's: SQLite and PostgreSQL match a partial index only against
     # the same predicate, with literal values.
     name = "annotation_one_gold" if kind == AnnotationKind.GOLD else "annotation_one_per_annotator"
-    (constraint,) = (c for c in meta.constraints if c.name == name)
-    assert isinstance(constraint, UniqueConstraint)
-    target = ", ".join(q(meta.get_field(f).column) for f in constraint.fields)
-    condition = constraint._get_condition_sql(Annotation, connection.schema_editor())
+    target = ", ".join(q(meta.get_field(f).column) for f in _constraint(name).fields)
+    condition = _constraint_condition(connection, name)
     # FOR SHARE, not FOR UPDATE: it holds off the document's deletion (which locks the row
     # FOR UPDATE) and no more. Foreign-key checks at commit take KEY SHARE on the document;
     # FOR UPDATE would make a write that lost the race here (holding the document, waiting
@@ -183,16 +192,17 @@ def _bump(
     obj_type: str,
     obj_id: object,
     data: dict[str, Any] | None = None,
-    inserted: bool = False,
+    written: bool = False,
+    now: Any = None,
 ) -> None:
-    """One more version, and the change on the audit trail. ``inserted``: the change's own
-    INSERT of the annotation already wrote version 1."""
-    now = timezone.now()
-    if not inserted:
+    """One more version, and the change on the audit trail. ``written``: the database has the
+    new version already (the span save's own UPDATE, or its INSERT of the annotation)."""
+    now = now or timezone.now()
+    if not written:
         # The caller holds the annotation's row locked, so its version is the current one.
         update_row(Annotation, annotation.pk, version=annotation.version + 1, updated_at=now)
-        annotation.version += 1
-        annotation.updated_at = now
+    annotation.version += 1
+    annotation.updated_at = now
     if annotation.version == 1:
         # The first change starts the work; later changes need not touch the assignment
         # (assignment_create reads the annotation's state for documents assigned later).
@@ -280,44 +290,57 @@ def clean_attributes(attributes: Mapping[str, Any] | None) -> dict[str, str]:
 # --- spans --------------------------------------------------------------------------------
 
 
-_OWN_LOCKED_WITH_SPAN = Prepared(
-    lambda document, user, client_id: (
-        Annotation.objects.select_for_update()
-        .filter(document_id=document, annotator_id=user, kind=AnnotationKind.ANNOTATOR)
-        .annotate(
-            span_with_client_id=Subquery(
-                Span.objects.filter(annotation_id=OuterRef("pk"), client_id=client_id).values("pk")[
-                    :1
-                ]
-            )
-        )
-        .order_by()
-        .values_list("span_with_client_id", *columns(Annotation))[:1]
-    ),
-    document=0,
-    user=0,
-    client_id="",
-)
+# What a span save reads of the caller's annotation: integers and short strings, which need no
+# conversion; the rest of the row is deferred (loaded only if something reads it).
+_BUMPED_COLUMNS = [
+    f.attname
+    for f in Annotation._meta.concrete_fields
+    if f.attname in {"id", "project_id", "document_id", "annotator_id", "kind", "status", "version"}
+]
+_BUMP_OWN_SQL: dict[str, str] = {}
 
 
-def _lock_annotation_and_span(
-    access: ProjectAccess, document: Document, client_id: str
-) -> tuple[Annotation | None, Span | None]:
-    """The caller's annotation, locked, and its span with ``client_id`` if there is one; no
-    annotation when this is the caller's first write to the document.
+def _bump_own_sql(connection: BaseDatabaseWrapper) -> str:
+    q = connection.ops.quote_name
+    meta, span = Annotation._meta, Span._meta
+    table = q(meta.db_table)
+    condition = _constraint_condition(connection, "annotation_one_per_annotator")
+    return (
+        f"UPDATE {table} SET {q('version')} = {q('version')} + 1, {q('updated_at')} = %s "  # noqa: S608
+        f"WHERE {q('document_id')} = %s AND {q('annotator_id')} = %s AND {condition} "
+        f"RETURNING (SELECT U0.{q('id')} FROM {q(span.db_table)} U0 "
+        f"WHERE U0.{q('annotation_id')} = {table}.{q('id')} AND U0.{q('client_id')} = %s), "
+        + ", ".join(f"{table}.{q(meta.get_field(c).column)}" for c in _BUMPED_COLUMNS)
+    )
 
-    The span's id comes with the lock, in the same statement (a subquery), so a new span costs
-    no separate lookup; only a retry (the span is there) reads the span itself. The statement's
-    SQL is built once per process (``Prepared``).
+
+def _bump_own_with_span(
+    access: ProjectAccess, document: Document, client_id: str, now: Any
+) -> tuple[Annotation | None, int | None]:
+    """The caller's annotation with its version already raised for this change (so locked,
+    by the UPDATE), and the id of its span with ``client_id`` if there is one; no annotation
+    when this is the caller's first write to the document.
+
+    One statement instead of a locking read and, later, the version's UPDATE. A change that
+    is refused after this (stale version, invalid span) rolls the transaction back; an
+    idempotent retry rolls back too, as it changes nothing. The annotation comes back at the
+    version the client should have sent (the one before this change).
     """
-    rows = _OWN_LOCKED_WITH_SPAN(document=document.pk, user=access.user_id, client_id=client_id)
-    if not rows:
+    connection = connections[DEFAULT_DB_ALIAS]
+    sql = _BUMP_OWN_SQL.get(connection.vendor)
+    if sql is None:
+        sql = _BUMP_OWN_SQL[connection.vendor] = _bump_own_sql(connection)
+    updated_at = Annotation._meta.get_field("updated_at").get_db_prep_save(now, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [updated_at, document.pk, access.user_id, client_id])
+        row = cursor.fetchone()
+    if row is None:
         return None, None
-    found, *values = rows[0]
-    annotation = instance(Annotation, values)
-    if found is None:
-        return annotation, None
-    return annotation, Span.objects.select_related("label").get(pk=found)
+    span_pk, *values = row
+    skip = [f.attname for f in Annotation._meta.concrete_fields if f.attname not in _BUMPED_COLUMNS]
+    annotation = instance(Annotation, values, skip)
+    annotation.version -= 1
+    return annotation, span_pk
 
 
 def span_create(
@@ -342,12 +365,15 @@ def span_create(
         document.text, span_in, scheme_spec(access.project), field="span"
     )
     label_row = None if problems else label_rows(access.project).get(label)
-    inserted = False
+    now = timezone.now()
     with transaction.atomic():
         while True:
-            annotation, existing = _lock_annotation_and_span(access, document, cid)
-            if existing is not None:
+            annotation, found = _bump_own_with_span(access, document, cid, now)
+            if found is not None:
                 assert annotation is not None  # a span has its annotation
+                existing = Span.objects.select_related("label").get(pk=found)
+                # a retry: it changes nothing, so the version's raise is undone
+                transaction.set_rollback(True)
                 if (existing.start, existing.end, existing.label.name, existing.attributes) == (
                     start,
                     end,
@@ -372,10 +398,10 @@ def span_create(
                 document, version=1, annotator_id=access.user_id, kind=AnnotationKind.ANNOTATOR
             )
             if annotation is not None:
-                inserted = True
+                annotation.version = 0  # as above: the version before this change
                 break
             # Another tab's first write won the race (its annotation is committed now, and
-            # the next read locks it), or the document is gone.
+            # the next statement finds it), or the document is gone.
             if not Document.objects.filter(pk=document.pk).exists():
                 raise NotFound("This document has been deleted.")
         span = Span(
@@ -394,7 +420,8 @@ def span_create(
             obj_type="span",
             obj_id=cid,
             data={"start": start, "end": end, "label": label},
-            inserted=inserted,
+            written=True,
+            now=now,
         )
         return Change(annotation, span)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from projects.models import Annotation, Span, StanceTarget
+from projects.models import Annotation, AuditEvent, Span, StanceTarget
 
 from ..conftest import World, client_for
 
@@ -47,6 +47,15 @@ def test_the_same_client_id_sent_twice_creates_one_span(world: World) -> None:
     assert second.json()["span"] == first.json()["span"]
     assert Span.objects.filter(client_id="retry-me").count() == 1
     assert second.json()["version"] == 1
+    # the retry changed nothing: not the stored version, not the audit trail
+    assert client.get(url(world)).json()["version"] == 1
+    assert AuditEvent.objects.filter(action="span.create").count() == 1
+    third = client.post(
+        url(world, "spans/"),
+        {**body, "client_id": "next", "start": 10, "end": 12, "version": 1},
+        format="json",
+    )
+    assert (third.status_code, third.json()["version"]) == (201, 2)
 
 
 def test_a_client_id_reused_for_a_different_span_is_a_conflict(world: World) -> None:
@@ -63,6 +72,8 @@ def test_a_client_id_reused_for_a_different_span_is_a_conflict(world: World) -> 
     )
     assert r.status_code == 409
     assert r.json()["error"]["code"] == "duplicate_client_id"
+    assert r.json()["error"]["version"] == 1  # what the client should send, unchanged
+    assert client.get(url(world)).json()["version"] == 1
 
 
 def test_a_stale_version_gets_409_with_the_current_state_and_changes_nothing(world: World) -> None:

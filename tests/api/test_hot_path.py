@@ -32,7 +32,7 @@ def statements(ctx: CaptureQueriesContext) -> list[str]:
     return [q["sql"] for q in ctx.captured_queries if not q["sql"].upper().startswith(skip)]
 
 
-def test_a_span_on_an_existing_annotation_costs_six_statements(world: World) -> None:
+def test_a_span_on_an_existing_annotation_costs_five_statements(world: World) -> None:
     doc = world.documents[0]
     client = token_client(world.annotator)
     url = f"/api/v1/projects/{world.project.pk}/documents/{doc.pk}/annotation/spans/"
@@ -41,10 +41,11 @@ def test_a_span_on_an_existing_annotation_costs_six_statements(world: World) -> 
     with CaptureQueriesContext(connection) as ctx:
         r = client.post(url, {"start": 5, "end": 9, "label": "Claim"}, format="json")
     assert r.status_code == 201, r.content
-    # token + user; membership + project + document; the annotation locked with the span of
-    # that client id; INSERT span; UPDATE version; INSERT audit event
-    assert len(statements(ctx)) == 6, statements(ctx)
+    # token + user; membership + project + document; the annotation's version raised (which
+    # locks it), returning the span of that client id; INSERT span; INSERT audit event
+    assert len(statements(ctx)) == 5, statements(ctx)
     assert r.json()["version"] == 2
+    assert Annotation.objects.get(document=doc, annotator=world.annotator).version == 2
 
 
 def test_a_documents_first_span_costs_seven_statements(world: World) -> None:
@@ -57,7 +58,7 @@ def test_a_documents_first_span_costs_seven_statements(world: World) -> None:
     with CaptureQueriesContext(connection) as ctx:
         r = client.post(url.format(doc.pk), body, format="json")
     assert r.status_code == 201, r.content
-    # token + user; membership + project + document; the annotation (none yet); INSERT the
+    # token + user; membership + project + document; the annotation's UPDATE (none yet); INSERT the
     # annotation from the live document, at version 1; INSERT span; UPDATE assignment to in
     # progress; INSERT audit event. No document lock, no version UPDATE.
     assert len(statements(ctx)) == 7, "\n".join(q[:100] for q in statements(ctx))
