@@ -5,8 +5,9 @@ ORM — ``filter()``, joins, ``as_sql()`` — costs several times what the datab
 it. A :class:`Prepared` query is written with the ORM as usual, compiled once with marker
 values for its arguments, and then run with the same SQL and the caller's values in their
 places; the rows go through the same converters the ORM would apply (JSON, datetimes,
-booleans), so they are exactly what ``values_list()`` returns. :func:`insert` and
-:func:`update_row` do the same for the INSERT of a new row and the UPDATE of one row's fields.
+booleans), so they are exactly what ``values_list()`` returns. :func:`insert`,
+:func:`insert_many`, :func:`update_row` and :func:`update_rows` do the same for the INSERT of
+new rows and the UPDATE of named fields.
 
 What the ORM does around a save and these skip: ``pre_save``/``post_save`` signals (the models
 written this way have no receivers) and the ``TransactionManagementError`` check of
