@@ -494,9 +494,14 @@ def visible_annotation_payloads(
     return annotation_payloads(qs, document)
 
 
-def annotation_fresh(annotation_id: int, document: Document, annotator: str) -> dict[str, Any]:
-    """The current state of one annotation, re-read (what a 409 answer carries). A first write
-    refused as stale rolls back the row it created, so "nothing yet" is a current state too."""
+def annotation_fresh(
+    annotation_id: int | None, document: Document, annotator: str
+) -> dict[str, Any]:
+    """The current state of one annotation, re-read (what a 409 answer carries). "Nothing
+    yet" is a current state too: a first write refused as stale either never made the row
+    (``annotation_id`` None) or rolled back the row it made."""
+    if annotation_id is None:
+        return empty_annotation_payload(document, annotator)
     found = annotation_payloads(Annotation.objects.filter(pk=annotation_id), document)
     return found[0] if found else empty_annotation_payload(document, annotator)
 

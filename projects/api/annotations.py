@@ -46,12 +46,11 @@ class DocumentScopedView(ProjectView):
         if "annotation_id" not in exc.extra:
             return {}
         annotation_id = exc.extra["annotation_id"]
-        if annotation_id is None:  # the caller has no annotation yet
-            username = self.request.user.get_username()
-            return {"current": selectors.empty_annotation_payload(self.document, username)}
         return {
             "current": selectors.annotation_fresh(
-                int(annotation_id), self.document, self.request.user.get_username()
+                None if annotation_id is None else int(annotation_id),
+                self.document,
+                self.request.user.get_username(),
             )
         }
 

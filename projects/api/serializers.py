@@ -198,7 +198,6 @@ class SpanIn(VersionIn):
     )
 
 
-_SPAN_IN_KEYS = frozenset({"client_id", "start", "end", "label", "attributes", "version"})
 _FAST_INT_LIMIT = 2**53  # what every JSON client sends exactly
 
 

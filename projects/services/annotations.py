@@ -297,6 +297,9 @@ _BUMPED_COLUMNS = [
     for f in Annotation._meta.concrete_fields
     if f.attname in {"id", "project_id", "document_id", "annotator_id", "kind", "status", "version"}
 ]
+_UNBUMPED_COLUMNS = [
+    f.attname for f in Annotation._meta.concrete_fields if f.attname not in _BUMPED_COLUMNS
+]
 _BUMP_OWN_SQL: dict[str, str] = {}
 
 
@@ -337,8 +340,7 @@ def _bump_own_with_span(
     if row is None:
         return None, None
     span_pk, *values = row
-    skip = [f.attname for f in Annotation._meta.concrete_fields if f.attname not in _BUMPED_COLUMNS]
-    annotation = instance(Annotation, values, skip)
+    annotation = instance(Annotation, values, _UNBUMPED_COLUMNS)
     annotation.version -= 1
     return annotation, span_pk
 
