@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Our app against the peers on the shared workload (bench-peers harness), one run each:
+# Our app against the peers on the shared workload (bench-peers harness), one run each (or
+# ROUNDS paired runs):
 #   copy the harness to a scratch dir, drop in bench/peers/ours.py as drivers/ours.py,
 #   start our app (gunicorn, 2*cores+1 sync workers, 127.0.0.1 only) on a fresh database,
 #   run run_bench.py --system ours, stop it, optionally run doccano the same way
-#   (run_anchor.sh), and print report.py over the results.
+#   (run_anchor.sh), and print report.py over the results and targets.py's ratios.
 #
 #   bench/peers/compare.sh [run_bench.py args...]        e.g.  --label "run 1"
 #
@@ -34,6 +35,9 @@
 #   THREADS       run our gunicorn with the gthread worker and this many threads per worker
 #                 (connections kept alive), e.g. WORKERS=2 THREADS=8 as README.md's deployment
 #                 section says; unset: sync workers, as doccano runs               [sync]
+#   ROUNDS        paired runs, alternating ours and the peers (ours, doccano, ours, doccano…);
+#                 the report gives the median of each figure with every run's value, and
+#                 targets.py each pair's ratios and how many pairs met each target    [1]
 #   QUIET_WAIT_S  before each run, wait up to this many seconds for the machine to be idle [0]
 #   APP_SETTINGS, APP_PYTHONPATH   run our app with another settings module (e.g. a what-if
 #                 module outside the repo that imports annotator.settings and changes one
@@ -68,7 +72,7 @@ SCRATCH="${SCRATCH:-$(mktemp -d /tmp/bench-peers.XXXXXX)}"
 OUT_DIR="${OUT_DIR:-$REPO/bench/results}"
 mkdir -p "$SCRATCH" "$OUT_DIR"
 SCRATCH="$(cd "$SCRATCH" && pwd)"; OUT_DIR="$(cd "$OUT_DIR" && pwd)"
-STAMP="$(date +%Y%m%d-%H%M%S)"
+ROUNDS="${ROUNDS:-1}"
 
 for f in "$BENCH_PY" "$APP_PY"; do
   [[ -x "$f" ]] || { echo "missing $f (see bench/peers/README.md, 'Setup')" >&2; exit 2; }
@@ -141,7 +145,6 @@ echo "harness copy: $H (driver: bench/peers/ours.py)"
 # ---- 2. our app on a fresh database -------------------------------------------------------------
 # Runs in a subshell so that none of the app's settings leak into the peer runs.
 if [[ -n "${DATABASE_URL:-}" ]]; then DB=postgres; else DB=sqlite; fi
-OURS_OUT="$OUT_DIR/ours-$DB-$STAMP.json"
 run_ours() (
   set -euo pipefail
   DATA="$SCRATCH/ours-$DB-$STAMP"
@@ -257,38 +260,44 @@ print('bench user', u.username, u.pk)"
     --version "celery worker=concurrency $WORKER_CONCURRENCY, broker ${CELERY_BROKER_URL:-filesystem}" \
     --out "$OURS_OUT" "$@"
 )
-wait_quiet
-noise_start "$OURS_OUT"
-set +e
-run_ours "$@"
-rc=$?
-set -e
-noise_stop "$OURS_OUT"
-if [[ $rc == 3 ]]; then exit 1; fi
-[[ $rc == 0 ]] || echo "run_bench.py (ours) exited $rc; see $OURS_OUT" >&2
-RESULTS=("$OURS_OUT")
+RESULTS=()
+for ROUND in $(seq 1 "$ROUNDS"); do
+  [[ "$ROUNDS" == 1 ]] || echo "==== round $ROUND of $ROUNDS"
+  STAMP="$(date +%Y%m%d-%H%M%S)"
+  OURS_OUT="$OUT_DIR/ours-$DB-$STAMP.json"
+  wait_quiet
+  noise_start "$OURS_OUT"
+  set +e
+  run_ours "$@"
+  rc=$?
+  set -e
+  noise_stop "$OURS_OUT"
+  if [[ $rc == 3 ]]; then exit 1; fi
+  [[ $rc == 0 ]] || echo "run_bench.py (ours) exited $rc; see $OURS_OUT" >&2
+  RESULTS+=("$OURS_OUT")
 
-# ---- 3. peers, one after the other --------------------------------------------------------------
-for peer in $PEERS; do
-  case "$peer" in
-    doccano)
-      PEER_ENV=(BENCH_PY="$BENCH_PY" VENV="$ANCHORS/doccano-venv" SCRATCH="$SCRATCH" PORT="$PORT")
-      if [[ -n "${DOCCANO_WORKERS:-}" ]]; then PEER_ENV+=(WORKERS="$DOCCANO_WORKERS"); fi
-      PDB=sqlite
-      if [[ -n "${DOCCANO_DATABASE_URL:-}" ]]; then
-        PDB=postgres
-        if [[ "${FRESH_DB:-1}" == 1 ]]; then fresh_pg "$DOCCANO_DATABASE_URL"; fi
-        PEER_ENV+=(DATABASE_URL="$DOCCANO_DATABASE_URL" DB=postgres)
-      fi
-      PEER_OUT="$OUT_DIR/doccano-$PDB-$STAMP.json"
-      wait_quiet
-      noise_start "$PEER_OUT" --exclude-cmd "$ANCHORS/doccano-venv/"  # its servers detach
-      ( cd "$H" && env -u DATABASE_URL "${PEER_ENV[@]}" ./run_anchor.sh doccano "$PEER_OUT" "$@" ) \
-        || echo "doccano run failed" >&2
-      noise_stop "$PEER_OUT"
-      RESULTS+=("$PEER_OUT") ;;
-    *) echo "unknown peer $peer (only doccano is wired up here)" >&2 ;;
-  esac
+  # ---- 3. peers, one after the other (inside the round) ----------------------------------------
+  for peer in $PEERS; do
+    case "$peer" in
+      doccano)
+        PEER_ENV=(BENCH_PY="$BENCH_PY" VENV="$ANCHORS/doccano-venv" SCRATCH="$SCRATCH" PORT="$PORT")
+        if [[ -n "${DOCCANO_WORKERS:-}" ]]; then PEER_ENV+=(WORKERS="$DOCCANO_WORKERS"); fi
+        PDB=sqlite
+        if [[ -n "${DOCCANO_DATABASE_URL:-}" ]]; then
+          PDB=postgres
+          if [[ "${FRESH_DB:-1}" == 1 ]]; then fresh_pg "$DOCCANO_DATABASE_URL"; fi
+          PEER_ENV+=(DATABASE_URL="$DOCCANO_DATABASE_URL" DB=postgres)
+        fi
+        PEER_OUT="$OUT_DIR/doccano-$PDB-$STAMP.json"
+        wait_quiet
+        noise_start "$PEER_OUT" --exclude-cmd "$ANCHORS/doccano-venv/"  # its servers detach
+        ( cd "$H" && env -u DATABASE_URL "${PEER_ENV[@]}" ./run_anchor.sh doccano "$PEER_OUT" "$@" ) \
+          || echo "doccano run failed" >&2
+        noise_stop "$PEER_OUT"
+        RESULTS+=("$PEER_OUT") ;;
+      *) echo "unknown peer $peer (only doccano is wired up here)" >&2 ;;
+    esac
+  done
 done
 for f in ${PEER_RESULTS:-}; do RESULTS+=("$f"); done
 
@@ -296,5 +305,10 @@ for f in ${PEER_RESULTS:-}; do RESULTS+=("$f"); done
 echo
 echo "results: ${RESULTS[*]}"
 "$BENCH_PY" "$H/report.py" "${RESULTS[@]}"
+if [[ " $PEERS " == *" doccano "* || -n "${PEER_RESULTS:-}" ]]; then
+  echo
+  echo "issue 2's targets, pair by pair (ours ÷ doccano):"
+  "$BENCH_PY" "$HERE/targets.py" "${RESULTS[@]}" || true
+fi
 exit 0
 }
