@@ -166,9 +166,7 @@ def main() -> None:
     }
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=bw.CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-            )
+            browser = p.chromium.launch(executable_path=bw.CHROMIUM, args=bw.CHROMIUM_ARGS)
             first = bw.signed_in(browser, base, annotator).new_page()
             headers = {
                 k: v for k, v in first.goto(pages["demo"]).headers.items() if k != "content-length"
@@ -228,7 +226,6 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait()
-        shutil.rmtree(bw.TMP, ignore_errors=True)
 
     def median(rows: list[dict[str, Any]], key: str) -> str:
         values = [r[key] for r in rows if r[key] is not None]

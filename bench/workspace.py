@@ -23,6 +23,7 @@ Chromium: CHROMIUM_PATH or /usr/bin/chromium.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import random
@@ -39,6 +40,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 TMP = Path(tempfile.mkdtemp(prefix="bench-workspace-"))
+# Made at import (django.setup() below needs its database URL), so removed at any exit, not
+# only at the end of main(): a failed setup or another script importing this module left it.
+atexit.register(shutil.rmtree, TMP, ignore_errors=True)
 os.environ["DATABASE_URL"] = f"sqlite:///{TMP / 'bench.sqlite3'}"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotator.settings")
 os.environ.setdefault("DEBUG", "true")
@@ -60,6 +64,14 @@ from projects.services.projects import project_create  # noqa: E402
 
 DEMO = ROOT / "projects" / "demo_data"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [  # as tests/e2e: no sandbox (root), nothing phoning home during a timing
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 LOADS = 7
 COLD_LOADS = 5
 
@@ -510,16 +522,13 @@ def main() -> None:
     server, base = serve(args.server)
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-            )
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             label_demo(browser, base, project, annotator, demo, seed)
             load_big(browser, base, project, annotator, big, demo)
             browser.close()
     finally:
         server.terminate()
         server.wait()
-        shutil.rmtree(TMP, ignore_errors=True)
 
 
 if __name__ == "__main__":
