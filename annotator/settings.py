@@ -134,6 +134,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # "database is locked" errors; IMMEDIATE transactions avoid lock upgrades deadlocking.
     # Connections persist (DB_CONN_MAX_AGE) like PostgreSQL's: opening one and running the
     # PRAGMAs costs about as much as a whole span save.
+    # Writers queue on a lock file instead of SQLite's busy handler (annotator/db/sqlite3).
+    DATABASES["default"]["ENGINE"] = "annotator.db.sqlite3"
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
