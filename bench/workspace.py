@@ -61,17 +61,10 @@ from projects.permissions import project_access  # noqa: E402
 from projects.services import annotations as annotation_services  # noqa: E402
 from projects.services.documents import assignment_create, documents_import  # noqa: E402
 from projects.services.projects import project_create  # noqa: E402
+from tests.e2e.conftest import ARGS as CHROMIUM_ARGS  # noqa: E402 - the browser tests' browser
+from tests.e2e.conftest import CHROMIUM  # noqa: E402
 
 DEMO = ROOT / "projects" / "demo_data"
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [  # as tests/e2e: no sandbox (root), nothing phoning home during a timing
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 LOADS = 7
 COLD_LOADS = 5
 
