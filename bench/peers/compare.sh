@@ -37,7 +37,8 @@
 #                 section says; unset: sync workers, as doccano runs               [sync]
 #   ROUNDS        paired runs, alternating ours and the peers (ours, doccano, ours, doccano…);
 #                 the report gives the median of each figure with every run's value, and
-#                 targets.py each pair's ratios and how many pairs met each target    [1]
+#                 targets.py each pair's ratios, how many pairs met each target and the
+#                 median of the pair ratios                                            [1]
 #   QUIET_WAIT_S  before each run, wait up to this many seconds for the machine to be idle [0]
 #   APP_SETTINGS, APP_PYTHONPATH   run our app with another settings module (e.g. a what-if
 #                 module outside the repo that imports annotator.settings and changes one
