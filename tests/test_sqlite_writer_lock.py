@@ -52,7 +52,7 @@ def lock_held_elsewhere() -> Iterator[None]:
         os.close(fd)
 
 
-def users(name: str) -> bool:
+def user_exists(name: str) -> bool:
     return get_user_model().objects.filter(username=name).exists()
 
 
@@ -74,11 +74,11 @@ def test_a_transaction_waits_for_the_lock_then_writes(transactional_db: Any) -> 
         thread = threading.Thread(target=write)
         thread.start()
         assert not finished.wait(0.4), "the transaction did not wait for the lock file"
-        assert not users("waiting")
+        assert not user_exists("waiting")
     assert finished.wait(10)
     thread.join()
     assert errors == []
-    assert users("waiting")
+    assert user_exists("waiting")
 
 
 def test_past_the_timeout_the_error_says_the_database_is_locked_and_nothing_is_written(
@@ -93,10 +93,10 @@ def test_past_the_timeout_the_error_says_the_database_is_locked_and_nothing_is_w
         ):
             get_user_model().objects.create(username="late")
         assert time.monotonic() - started < 5
-    assert not users("late")
+    assert not user_exists("late")
     with transaction.atomic():  # the failed wait left nothing held
         get_user_model().objects.create(username="next")
-    assert users("next")
+    assert user_exists("next")
 
 
 def test_the_lock_is_held_only_while_a_transaction_is_open(transactional_db: Any) -> None:
@@ -111,7 +111,7 @@ def test_the_lock_is_held_only_while_a_transaction_is_open(transactional_db: Any
         assert not lock_is_free()
         1 / 0  # noqa: B018
     assert lock_is_free()
-    assert users("committed") and not users("rolled-back")
+    assert user_exists("committed") and not user_exists("rolled-back")
 
     with transaction.atomic():
         get_user_model().objects.create(username="closed")
@@ -142,7 +142,7 @@ def test_a_killed_holder_does_not_leave_the_lock_held(transactional_db: Any) -> 
         holder.wait()
     with transaction.atomic():
         get_user_model().objects.create(username="after-the-kill")
-    assert users("after-the-kill")
+    assert user_exists("after-the-kill")
 
 
 def test_eight_threads_writing_at_once_all_land(transactional_db: Any) -> None:

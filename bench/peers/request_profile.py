@@ -14,7 +14,10 @@ span creations and page loads one request at a time, and prints per endpoint:
       <app venv>/bin/python <repo>/bench/peers/request_profile.py --harness <bench-peers copy>
 
 DATABASE_URL selects PostgreSQL as usual (use a throw-away database: it is migrated and
-written to). Options: --docs, --spans, --pages, --profile, --no-client-id.
+written to). Options: --docs, --spans, --pages, --profile, --profile-import, --no-client-id.
+Environment: PROF_SORT orders the cProfile table (default cumulative; e.g. tottime);
+GC_FREEZE=1 moves everything alive after the import out of the garbage collector's reach
+before the timing.
 """
 
 from __future__ import annotations
@@ -287,7 +290,7 @@ def main() -> None:
         import gc
 
         gc.collect()
-        gc.freeze()  # as annotator/wsgi.py does after its warm-up
+        gc.freeze()  # a what-if: the app's own start-up (annotator/wsgi.py) does not do this
     print(f"import of {a.docs} docs in-process: {t_import:.2f} s ({a.docs / t_import:.0f} docs/s)")
     seen: set[int] = set()
     tags = []

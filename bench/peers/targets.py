@@ -22,7 +22,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-# name, how to read the figure, how to form the ratio, the bound it must meet, higher-is-better
+# name, how to read the figure from a result, "up" (ours ÷ doccano must reach the bound) or
+# "down" (must stay at or under it), the bound
 Target = tuple[str, Callable[[dict[str, Any]], float | None], str, float]
 
 
